@@ -1,0 +1,165 @@
+"""The bot.yaml contract as pydantic models. Unknown keys are errors (`extra="forbid"`).
+
+Every key is documented in docs/bot-yaml.md; keep the two in step.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+BUILTIN_ENTITY_TYPES = ("email", "phone", "number", "date", "time", "url")
+ENTITY_TYPES = ("list", "regex", "text", *BUILTIN_ENTITY_TYPES)
+SOURCES = ("message", "user_profile", "default")
+
+
+class Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _as_list(value: Any) -> Any:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+class ResponseRef(Spec):
+    """`{response: key}`: a text from the bot's `responses:` catalog."""
+
+    response: str
+
+
+class RichSay(Spec):
+    """A structured message: `{type: quick_replies, content: {title, buttons: [...]}}`."""
+
+    type: Literal["text", "buttons", "quick_replies", "card", "carousel", "list", "image",
+                  "video", "file", "custom"]
+    content: Any
+
+
+Say = str | ResponseRef | RichSay
+SayList = Annotated[list[Say], BeforeValidator(_as_list)]
+
+
+class EnvironmentSpec(Spec):
+    base_url: str | None = None
+
+
+class SettingsSpec(Spec):
+    bot_break_message: str = "Sorry, something went wrong. Please try again."
+    fallback_message: str = "Sorry, I didn't get that. Could you rephrase?"
+    human_assistance: bool = False
+    team: str | None = None
+    data_limit: int = Field(500, ge=0)
+    intent_threshold: float = Field(0.6, gt=0, le=1)
+    max_hops: int = Field(10, ge=1, le=100)
+
+
+class EntitySpec(Spec):
+    """A list entity (`values`), a regex entity (`pattern`), or a typed one (`type`)."""
+
+    type: Literal["list", "regex", "text", "email", "phone", "number", "date", "time", "url"] = (
+        "list"
+    )
+    values: dict[str, Annotated[list[str], BeforeValidator(_as_list)]] = Field(
+        default_factory=dict
+    )
+    pattern: str | None = None
+    fuzzy: bool | float = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _infer_type(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "type" not in data:
+            if "pattern" in data:
+                return {**data, "type": "regex"}
+            if "values" in data:
+                values = data["values"]
+                if isinstance(values, list):  # `values: [a, b]` is shorthand for no synonyms
+                    data = {**data, "values": {str(v): [] for v in values}}
+                return {**data, "type": "list"}
+        return data
+
+    @model_validator(mode="after")
+    def _check_kind(self) -> EntitySpec:
+        if self.type == "list" and not self.values:
+            raise ValueError("a list entity needs `values`")
+        if self.type == "regex" and not self.pattern:
+            raise ValueError("a regex entity needs `pattern`")
+        return self
+
+
+class IntentSpec(Spec):
+    examples: Annotated[list[str], BeforeValidator(_as_list)]
+
+
+class SlotSpec(Spec):
+    """An entity a node collects. Sources are tried in order: the message, the user's
+    profile (`profile_key`, default the entity's name), then `default`."""
+
+    required: bool = False
+    prompt: SayList = Field(default_factory=list)
+    sources: list[Literal["message", "user_profile", "default"]] = Field(
+        default_factory=lambda: ["message", "user_profile", "default"]
+    )
+    default: Any = None
+    profile_key: str | None = None
+
+
+class WebhookSpec(Spec):
+    """A webhook call: relative `path` joined to the environment's base URL, or absolute `url`."""
+
+    path: str | None = None
+    url: str | None = None
+    dialect: Literal["haptik"] = "haptik"
+    secret: str | None = None
+    timeout: float = Field(30.0, gt=0, le=300)
+    max_response_bytes: int = Field(1_000_000, gt=0)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> WebhookSpec:
+        if (self.path is None) == (self.url is None):
+            raise ValueError("a webhook needs exactly one of `path` or `url`")
+        return self
+
+
+class NextSpec(Spec):
+    if_: str | None = Field(None, alias="if")
+    node: str
+
+
+class NodeSpec(Spec):
+    intents: Annotated[list[str], BeforeValidator(_as_list)] = Field(default_factory=list)
+    entities: dict[str, SlotSpec] = Field(default_factory=dict)
+    says: SayList = Field(default_factory=list)
+    webhook: WebhookSpec | None = None
+    success: SayList = Field(default_factory=list)
+    failure: SayList = Field(default_factory=list)
+    end: bool = False
+    next: Annotated[list[NextSpec], BeforeValidator(_as_list)] = Field(default_factory=list)
+
+
+ResponseText = str | dict[str, str]
+
+
+class BotSpec(Spec):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    description: str = ""
+    language: str = "en"
+    environments: dict[Literal["test", "production"], EnvironmentSpec] = Field(
+        default_factory=dict
+    )
+    settings: SettingsSpec = Field(default_factory=SettingsSpec)
+    entities: dict[str, EntitySpec] = Field(default_factory=dict)
+    intents: dict[str, IntentSpec] = Field(default_factory=dict)
+    nodes: dict[str, NodeSpec]
+    responses: dict[str, ResponseText] = Field(default_factory=dict)
+    start: str | None = None
+
+    def response_text(self, key: str, language: str) -> str | None:
+        """The catalog text for `key` in `language`, else the bot's language, else any."""
+        entry = self.responses.get(key)
+        if entry is None or isinstance(entry, str):
+            return entry
+        return entry.get(language) or entry.get(self.language) or next(iter(entry.values()), None)

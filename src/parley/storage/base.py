@@ -1,0 +1,53 @@
+"""The one storage interface. The runtime and the server see only `Store`."""
+
+from __future__ import annotations
+
+import abc
+
+from parley.model import Conversation, HistoryEntry, Invocation, TurnRecord, User
+
+
+class Store(abc.ABC):
+    """Conversations, users, history and the invocation log.
+
+    Done means: `save_turn` is atomic (all of a turn or none of it) and rejects a stale
+    conversation version with `parley.errors.Conflict`; reads return copies the caller may
+    mutate freely; `open` creates or migrates the schema; `close` releases every connection.
+    """
+
+    async def open(self) -> None:  # noqa: B027 - optional hook, most stores need it
+        """Create or migrate the schema and connect."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+    @abc.abstractmethod
+    async def get_conversation(self, bot: str, conversation_id: str) -> Conversation | None: ...
+
+    @abc.abstractmethod
+    async def get_user(self, user_id: str) -> User | None: ...
+
+    @abc.abstractmethod
+    async def save_turn(self, record: TurnRecord) -> None:
+        """Write the conversation (version + 1), the user, history and invocations at once."""
+
+    @abc.abstractmethod
+    async def history(
+        self,
+        bot: str,
+        conversation_id: str,
+        conversation_no: int | None = None,
+        limit: int | None = None,
+    ) -> list[HistoryEntry]:
+        """Messages oldest first; with `limit`, the newest `limit` of them."""
+
+    @abc.abstractmethod
+    async def invocations(
+        self,
+        *,
+        bot: str | None = None,
+        conversation_id: str | None = None,
+        after_id: int = 0,
+        limit: int = 100,
+    ) -> list[Invocation]:
+        """Invocation-log entries with id > `after_id`, oldest first, at most `limit`."""
