@@ -50,7 +50,9 @@ class SettingsSpec(Spec):
     bot_break_message: str = "Sorry, something went wrong. Please try again."
     fallback_message: str = "Sorry, I didn't get that. Could you rephrase?"
     human_assistance: bool = False
+    handoff_message: str | None = "Let me connect you to one of our agents."
     team: str | None = None
+    max_text_length: int = Field(4096, ge=1, le=1_000_000)
     data_limit: int = Field(500, ge=0)
     intent_threshold: float = Field(0.6, gt=0, le=1)
     max_hops: int = Field(10, ge=1, le=100)

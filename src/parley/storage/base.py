@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import abc
+from types import TracebackType
+from typing import Self
 
 from parley.model import Conversation, HistoryEntry, Invocation, TurnRecord, User
 
@@ -13,6 +15,9 @@ class Store(abc.ABC):
     Done means: `save_turn` is atomic (all of a turn or none of it) and rejects a stale
     conversation version with `parley.errors.Conflict`; reads return copies the caller may
     mutate freely; `open` creates or migrates the schema; `close` releases every connection.
+    A database that fails raises `parley.errors.StorageError`.
+
+    `async with store:` opens it and closes it again.
     """
 
     async def open(self) -> None:  # noqa: B027 - optional hook, most stores need it
@@ -20,6 +25,18 @@ class Store(abc.ABC):
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
 
     @abc.abstractmethod
     async def get_conversation(self, bot: str, conversation_id: str) -> Conversation | None: ...
@@ -29,7 +46,14 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def save_turn(self, record: TurnRecord) -> None:
-        """Write the conversation (version + 1), the user, history and invocations at once."""
+        """Write the conversation (version + 1), the user, history and invocations at once.
+
+        The stored conversation must be at `record.expected_version` (absent for 0), else
+        `Conflict` and nothing is written. On success `record.conversation.version` and the
+        `id` of every history entry and invocation are set. The user row is replaced as a
+        whole (last writer wins: users carry no version). A value that is not JSON raises
+        json's `TypeError`/`ValueError`, also before anything is written.
+        """
 
     @abc.abstractmethod
     async def history(

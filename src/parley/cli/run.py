@@ -1,0 +1,43 @@
+"""`parley run BOT_DIR...`: serve bots over HTTP."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from parley.cli.options import Database, load_bots
+from parley.config import Settings
+from parley.server.app import create_app
+
+
+def run(
+    bot_dirs: Annotated[list[Path], typer.Argument(help="Bot folders (each with bot.yaml).")],
+    host: Annotated[str | None, typer.Option(help="Interface to bind [default: 127.0.0.1].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port [default: 8000].")] = None,
+    database: Database = None,
+    log_level: Annotated[str | None, typer.Option(help="debug, info, warning.")] = None,
+) -> None:
+    """Serve the bots' dialog API, one log line per turn."""
+    settings = Settings.from_env(host=host, port=port, database_url=database, log_level=log_level)
+    bots = load_bots(bot_dirs)
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    out = Console(highlight=False)
+    base = f"http://{settings.host}:{settings.port}"
+    out.print(f"parley serving {len(bots)} bot(s) on {base}  (storage: {settings.database_url})")
+    for bot in bots:
+        out.print(f"  {bot.spec.name}: POST {base}/api/v1/bots/{bot.spec.name}/dialog")
+    out.print(f"  API docs: {base}/docs")
+    uvicorn.run(
+        create_app(bots, settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=False,
+    )

@@ -1,0 +1,44 @@
+"""Settings read from `PARLEY_*` environment variables in one place, passed down explicitly."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from parley.errors import ParleyError
+
+DEFAULT_DATABASE = "sqlite:///.parley/parley.db"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Server-wide settings. Per-bot behaviour lives in bot.yaml's `settings:`."""
+
+    database_url: str = DEFAULT_DATABASE
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_body_bytes: int = 64 * 1024
+    max_text_length: int = 4096
+    log_level: str = "info"
+    http_pool_size: int = 100
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """`PARLEY_DATABASE_URL`, `PARLEY_PORT`, ... then explicit overrides (CLI flags)."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = environ.get(f"PARLEY_{f.name.upper()}")
+            if raw is None:
+                continue
+            if f.type in ("int", int):
+                try:
+                    values[f.name] = int(raw)
+                except ValueError:
+                    raise ParleyError(f"PARLEY_{f.name.upper()} must be an integer, not {raw!r}")
+            else:
+                values[f.name] = raw
+        settings = cls(**values)
+        return replace(settings, **{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,269 @@
+"""One turn of the dialogue, sans I/O.
+
+`run_turn` is a generator: it yields a `Call` whenever a node needs business logic and is sent
+back the `Outcome`; its return value is the `TurnResult`. The runtime drives it with real
+callers; tests and `parley chat` may drive it with stubs. It mutates the `Conversation` and
+`User` it is given; the caller saves them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Generator, Iterable
+from typing import Any
+
+from parley.bot.schema import NodeSpec, ResponseRef, RichSay, Say, SlotSpec
+from parley.engine.flow import Flow
+from parley.engine.templates import TemplateFailed, variables
+from parley.model import (
+    Call,
+    Conversation,
+    Detection,
+    EntityValue,
+    Message,
+    Outcome,
+    Parse,
+    State,
+    TurnResult,
+    User,
+)
+
+Turn = Generator[Call, Outcome, TurnResult]
+_Steps = Generator[Call, Outcome, None]
+
+
+def run_turn(
+    flow: Flow, conversation: Conversation, user: User, parse: Parse, *, structured: bool = False
+) -> Turn:
+    """Answer one user message. `structured` marks a button payload rather than typed text."""
+    return _Turn(flow, conversation, user, parse, structured).run()
+
+
+class _Turn:
+    def __init__(
+        self, flow: Flow, conv: Conversation, user: User, parse: Parse, structured: bool
+    ) -> None:
+        self.flow, self.spec, self.conv, self.user, self.parse = flow, flow.spec, conv, user, parse
+        self.detection = Detection.STRUCTURED if structured else Detection.MESSAGE
+        self.messages: list[Message] = []
+        self.nodes: list[str] = []
+        self.handoff = False
+        self.bot_break: str | None = None
+        self.fresh = conv.version == 0
+
+    def run(self) -> Turn:
+        if self.conv.state is State.COMPLETE:
+            self._new_conversation()
+        if self.conv.state in (State.PENDING, State.AGENT):
+            return self._result()  # a human answers now; the runtime stores the message
+        try:
+            target = self._route()
+            if target is not None:
+                yield from self._visit(target)
+        except TemplateFailed as exc:
+            self._break(exc.message)
+        if not self.messages and not self.handoff and self.bot_break is None:
+            self._break("no node said anything and the integration returned no message")
+        return self._result()
+
+    def _result(self) -> TurnResult:
+        return TurnResult(
+            messages=self.messages,
+            conversation=self.conv,
+            user=self.user,
+            parse=self.parse,
+            handoff=self.handoff,
+            bot_break=self.bot_break,
+            nodes=self.nodes,
+        )
+
+    def _new_conversation(self) -> None:
+        conv = self.conv
+        conv.conversation_no += 1
+        conv.state, conv.node, conv.asking, conv.team = State.BOT, None, None, None
+        conv.data, conv.entities = {}, {}
+        self.fresh = True
+
+    # -- routing -------------------------------------------------------------------------
+
+    def _route(self) -> str | None:
+        conv, intent_node = self.conv, self._intent_node()
+        if conv.asking and conv.node in self.spec.nodes:
+            if self.parse.entities.get(conv.asking):
+                return conv.node
+            if intent_node and intent_node != conv.node:
+                return intent_node
+            self._ask(conv.asking, self.flow.node(conv.node).entities[conv.asking])
+            return None
+        if intent_node:
+            return intent_node
+        if self.fresh and self.spec.start:
+            return self.spec.start
+        self._say([self.spec.settings.fallback_message])
+        return None
+
+    def _intent_node(self) -> str | None:
+        best = self.parse.intent
+        if best is None or best.confidence < self.spec.settings.intent_threshold:
+            return None
+        return self.flow.by_intent.get(best.name)
+
+    # -- nodes ---------------------------------------------------------------------------
+
+    def _visit(self, name: str) -> _Steps:
+        for _ in range(self.spec.settings.max_hops):
+            node = self.flow.node(name)
+            self.nodes.append(name)
+            self.conv.node, self.conv.asking = name, None
+            if not self._collect(node):
+                return
+            self._say(node.says)
+            status = True
+            if node.webhook is not None:
+                outcome = yield self._call(name, node)
+                if not self._apply(outcome):
+                    return
+                status = outcome.status
+            self._say(node.success if status else node.failure)
+            if node.end:
+                if status:
+                    self.conv.state = State.COMPLETE
+                return
+            target = self._next(node)
+            if target is None:
+                return
+            name = target
+        self._break(f"more than {self.spec.settings.max_hops} node transitions in one turn")
+
+    def _collect(self, node: NodeSpec) -> bool:
+        """Fill the node's entities; ask for the first required one still missing."""
+        for name, slot in node.entities.items():
+            found = self.parse.entities.get(name)
+            if found and "message" in slot.sources:
+                value = found[0]
+                self.conv.entities[name] = EntityValue(value.value, value.raw, self.detection)
+                continue
+            if name not in self.conv.entities:
+                self._fill_from_other_sources(name, slot)
+            if name not in self.conv.entities and slot.required:
+                self._ask(name, slot)
+                return False
+        return True
+
+    def _fill_from_other_sources(self, name: str, slot: SlotSpec) -> None:
+        for source in slot.sources:
+            if source == "user_profile":
+                key = slot.profile_key or name
+                value = self.user.profile.get(key, self.user.data.get(key))
+                if value is not None:
+                    self.conv.entities[name] = EntityValue(value, str(value), Detection.USER_PROFILE)
+                    return
+            elif source == "default" and slot.default is not None:
+                self.conv.entities[name] = EntityValue(
+                    slot.default, str(slot.default), Detection.DEFAULT
+                )
+                return
+
+    def _ask(self, name: str, slot: SlotSpec) -> None:
+        self.conv.asking = name
+        self._say(slot.prompt or [f"What is the {name.replace('_', ' ')}?"])
+
+    def _call(self, name: str, node: NodeSpec) -> Call:
+        entities = {k: self.conv.entities[k] for k in node.entities if k in self.conv.entities}
+        return Call(
+            kind="webhook",
+            node=name,
+            spec=node.webhook,
+            entities=entities,
+            conversation=self.conv,
+            user=self.user,
+            text=self.parse.text,
+        )
+
+    def _apply(self, outcome: Outcome) -> bool:
+        """Merge what the logic answered; False (after a bot break) when it failed."""
+        if outcome.failure is not None:
+            self._break(outcome.failure)
+            return False
+        limit = self.spec.settings.data_limit
+        size = sum(
+            len(json.dumps(part, ensure_ascii=False, separators=(",", ":")))
+            for part in (outcome.data, outcome.user_data)
+            if part is not None
+        )
+        if limit and size > limit:
+            self._break(
+                f"conversation_data and permanent_user_data are {size} characters together,"
+                f" over the limit of {limit}; the update was refused"
+            )
+            return False
+        language = outcome.language or self.conv.language
+        messages = []
+        for message in outcome.messages:
+            if message.type == "response_ref":
+                text = self.spec.response_text(str(message.content), language)
+                if text is None:
+                    self._break(f"the integration named an unknown response {message.content!r}")
+                    return False
+                message = Message.text(self._render(text))
+            messages.append(message)
+        if outcome.data is not None:
+            self.conv.data = dict(outcome.data)
+        if outcome.user_data is not None:
+            self.user.data = dict(outcome.user_data)
+        if outcome.variables:
+            self.conv.data.update(outcome.variables)
+        self.conv.language = language
+        self.messages.extend(messages)
+        return True
+
+    def _next(self, node: NodeSpec) -> str | None:
+        scope = self._variables()
+        for transition in node.next:
+            if transition.if_ is None or self.flow.templates.test(transition.if_, scope):
+                return transition.node
+        return None
+
+    # -- output --------------------------------------------------------------------------
+
+    def _break(self, reason: str) -> None:
+        """The logic failed: the bot-break message, or `pending` for an agent team."""
+        self.bot_break = reason
+        self.conv.node, self.conv.asking = None, None
+        settings = self.spec.settings
+        if settings.human_assistance:
+            self.conv.state, self.conv.team, self.handoff = State.PENDING, settings.team, True
+            if settings.handoff_message:
+                self.messages.append(Message.text(settings.handoff_message))
+        else:
+            self.messages.append(Message.text(self._render(settings.bot_break_message, safe=True)))
+
+    def _say(self, items: Iterable[Say]) -> None:
+        for item in items:
+            if isinstance(item, ResponseRef):
+                text = self.spec.response_text(item.response, self.conv.language) or ""
+                item = text
+            if isinstance(item, RichSay):
+                self.messages.append(Message(item.type, self._render_deep(item.content)))
+            elif rendered := self._render(item).strip():
+                self.messages.append(Message.text(rendered))
+
+    def _render(self, source: str, *, safe: bool = False) -> str:
+        try:
+            return self.flow.templates.render(source, self._variables())
+        except TemplateFailed:
+            if safe:
+                return source
+            raise
+
+    def _render_deep(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self._render(value)
+        if isinstance(value, list):
+            return [self._render_deep(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self._render_deep(v) for k, v in value.items()}
+        return value
+
+    def _variables(self) -> dict[str, Any]:
+        return variables(self.conv, self.user, self.parse)

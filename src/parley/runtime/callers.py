@@ -1,0 +1,46 @@
+"""Runs the `Call`s a turn yields with real callers, picked by `call.kind`."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from parley.bot.schema import BotSpec
+from parley.errors import ParleyError
+from parley.model import Call, Invocation, Outcome
+from parley.webhooks import WebhookCaller, resolve_url
+
+
+class Callers:
+    """One instance per server: every outbound call shares the one pooled HTTP client."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+        self.webhook = WebhookCaller(client)
+
+    async def perform(self, bot: BotSpec, call: Call, turn_id: str) -> tuple[Outcome, Invocation]:
+        if call.kind != "webhook":
+            return self._refused(call, turn_id, f"no caller for {call.kind!r} calls")
+        environment = call.conversation.environment.value
+        try:
+            url = resolve_url(call.spec, bot.environments, environment)
+        except ParleyError as exc:
+            return self._refused(call, turn_id, exc.message)
+        return await self.webhook(call, url, turn_id)
+
+    @staticmethod
+    def _refused(call: Call, turn_id: str, reason: str) -> tuple[Outcome, Invocation]:
+        conv = call.conversation
+        invocation = Invocation(
+            turn_id=turn_id,
+            bot=conv.bot,
+            conversation_id=conv.id,
+            node=call.node,
+            kind=call.kind,
+            url="",
+            created_at=time.time(),
+            environment=conv.environment.value,
+            error=reason,
+        )
+        return Outcome.failed(reason), invocation

@@ -1,0 +1,171 @@
+"""Drives a turn: lock → load → NLU → engine → callers → save, all in one place."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from parley.bot import Bot
+from parley.engine import Flow, run_turn
+from parley.errors import BadRequest, NotFound
+from parley.model import (
+    Call,
+    Conversation,
+    Environment,
+    HistoryEntry,
+    Invocation,
+    Message,
+    Outcome,
+    State,
+    TurnRecord,
+    TurnResult,
+    User,
+)
+from parley.nlu import ExampleRecognizer, Recognizer
+from parley.runtime.callers import Callers
+from parley.runtime.locks import LocalLocks
+from parley.storage import Store
+
+log = logging.getLogger("parley.turn")
+
+USER_FIELDS = ("name", "full_name", "device_platform", "language", "auth_id", "auth_code")
+
+
+@dataclass
+class LiveBot:
+    """A loaded bot with everything a turn needs, prepared once."""
+
+    bot: Bot
+    flow: Flow
+    recognizer: Recognizer
+
+    @classmethod
+    def from_bot(cls, bot: Bot) -> LiveBot:
+        return cls(bot, Flow(bot.spec), ExampleRecognizer(bot.spec))
+
+    @property
+    def name(self) -> str:
+        return self.bot.spec.name
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One user message as the dialog API or `parley chat` hands it over."""
+
+    bot: str
+    conversation_id: str
+    text: str
+    structured: bool = False
+    environment: Environment = Environment.TEST
+    user: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TurnOutput:
+    turn_id: str
+    result: TurnResult
+    invocations: list[Invocation]
+    latency_ms: float
+
+
+class Runtime:
+    """Serves turns for a set of bots over one store and one set of callers."""
+
+    def __init__(
+        self, bots: list[Bot], store: Store, callers: Callers, *, max_text_length: int = 4096
+    ) -> None:
+        self.bots = {b.spec.name: LiveBot.from_bot(b) for b in bots}
+        self.store = store
+        self.callers = callers
+        self.max_text_length = max_text_length
+        self.locks = LocalLocks()
+
+    def live(self, name: str) -> LiveBot:
+        try:
+            return self.bots[name]
+        except KeyError:
+            raise NotFound(f"no bot named {name!r}") from None
+
+    async def handle(self, inbound: Inbound) -> TurnOutput:
+        live = self.live(inbound.bot)
+        self._check_text(inbound.text, live)
+        async with self.locks.hold(f"{inbound.bot}\0{inbound.conversation_id}"):
+            return await self._turn(live, inbound)
+
+    def _check_text(self, text: str, live: LiveBot) -> None:
+        if not text.strip():
+            raise BadRequest("message content is empty")
+        limit = min(self.max_text_length, live.bot.spec.settings.max_text_length)
+        if len(text) > limit:
+            raise BadRequest(f"message content is {len(text)} characters, over the limit of {limit}")
+
+    async def _turn(self, live: LiveBot, inbound: Inbound) -> TurnOutput:
+        started, turn_id = time.perf_counter(), uuid.uuid4().hex
+        conv, user = await self._load(live, inbound)
+        expected, no_before = conv.version, conv.conversation_no
+        asking = conv.asking if conv.state is State.BOT else None
+        parse = live.recognizer.parse(
+            inbound.text, conv.language, expecting=asking, today=dt.date.today()
+        )
+        turn = run_turn(live.flow, conv, user, parse, structured=inbound.structured)
+        invocations: list[Invocation] = []
+        try:
+            call = next(turn)
+            while True:
+                outcome, invocation = await self._perform(live, call, turn_id)
+                invocations.append(invocation)
+                call = turn.send(outcome)
+        except StopIteration as stop:
+            result: TurnResult = stop.value
+        if result.bot_break and invocations and invocations[-1].error is None:
+            invocations[-1].error = result.bot_break
+        now = time.time()
+        history = [self._entry(conv, conv.conversation_no, "user", _user_message(inbound), now)]
+        history += [self._entry(conv, conv.conversation_no, "bot", m, now) for m in result.messages]
+        for entry in history:
+            entry.turn_id = turn_id
+        await self.store.save_turn(TurnRecord(turn_id, conv, user, history, invocations, expected))
+        latency = (time.perf_counter() - started) * 1000
+        log.info(
+            "turn bot=%s conversation=%s no=%s nodes=%s state=%s calls=%d ms=%.1f%s",
+            live.name, conv.id, no_before if no_before == conv.conversation_no else
+            f"{no_before}->{conv.conversation_no}", ",".join(result.nodes) or "-",
+            conv.state.value, len(invocations), latency,
+            f" break={result.bot_break!r}" if result.bot_break else "",
+        )  # fmt: skip
+        return TurnOutput(turn_id, result, invocations, latency)
+
+    async def _load(self, live: LiveBot, inbound: Inbound) -> tuple[Conversation, User]:
+        conv = await self.store.get_conversation(live.name, inbound.conversation_id)
+        user_id = str(inbound.user.get("id") or (conv.user_id if conv else inbound.conversation_id))
+        if conv is None:
+            language = str(inbound.user.get("language") or live.bot.spec.language)
+            conv = Conversation(inbound.conversation_id, live.name, user_id, language=language)
+        elif conv.user_id != user_id:
+            raise BadRequest(f"conversation {conv.id!r} belongs to another user")
+        conv.environment = inbound.environment
+        user = await self.store.get_user(user_id) or User(user_id)
+        for key in USER_FIELDS:
+            if inbound.user.get(key) is not None:
+                setattr(user, key, inbound.user[key])
+        if isinstance(inbound.user.get("profile"), dict):
+            user.profile = {**user.profile, **inbound.user["profile"]}
+        return conv, user
+
+    async def _perform(self, live: LiveBot, call: Call, turn_id: str) -> tuple[Outcome, Invocation]:
+        return await self.callers.perform(live.bot.spec, call, turn_id)
+
+    @staticmethod
+    def _entry(conv: Conversation, no: int, sender: str, message: Message, now: float) -> HistoryEntry:
+        return HistoryEntry(conv.id, conv.bot, no, sender, message, now)
+
+
+def _user_message(inbound: Inbound) -> Message:
+    if inbound.structured:
+        return Message("postback", inbound.text)
+    return Message.text(inbound.text)

@@ -1,0 +1,52 @@
+"""The ASGI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+import parley
+from parley.bot import Bot
+from parley.config import Settings
+from parley.runtime import Callers, Runtime
+from parley.server import dialog, errors
+from parley.server.middleware import BodyLimit
+from parley.storage import create_store
+from parley.webhooks import make_client
+
+
+def create_app(bots: list[Bot], settings: Settings) -> FastAPI:
+    """An app serving `bots`; the store and the HTTP client open and close with it."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = create_store(settings.database_url)
+        await store.open()
+        client = make_client(pool_size=settings.http_pool_size)
+        app.state.runtime = Runtime(
+            bots, store, Callers(client), max_text_length=settings.max_text_length
+        )
+        try:
+            yield
+        finally:
+            await client.aclose()
+            await store.close()
+
+    app = FastAPI(
+        title="parley",
+        version=parley.__version__,
+        description="Dialog API of a parley server.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    errors.install(app)
+    app.include_router(dialog.router)
+
+    @app.get("/healthz", summary="Liveness and the bots served")
+    async def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok", "bots": sorted(b.spec.name for b in bots)})
+
+    return app

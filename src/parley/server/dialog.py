@@ -1,0 +1,153 @@
+"""The dialog API: talk to a bot, read a conversation, read the invocation log."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from parley.errors import NotFound
+from parley.model import Environment
+from parley.runtime import Inbound, Runtime
+
+router = APIRouter(prefix="/api/v1")
+
+Id = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:@+\-]+$")]
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(strict=True)
+    type: Literal["text", "postback"] = "text"
+    content: str = Field(description="The user's text, or a button's payload for `postback`.")
+
+
+class UserIn(BaseModel):
+    model_config = ConfigDict(strict=True)
+    id: Id | None = Field(None, description="Defaults to the conversation id.")
+    name: str | None = Field(None, max_length=256)
+    full_name: str | None = Field(None, max_length=256)
+    language: str | None = Field(None, max_length=16)
+    device_platform: int | None = None
+    auth_id: str | None = Field(None, max_length=256)
+    auth_code: str | None = Field(None, max_length=256)
+    profile: dict[str, Any] | None = Field(None, description="Read by `user_profile` entities.")
+
+
+class DialogRequest(BaseModel):
+    model_config = ConfigDict(strict=True)
+    conversation_id: Id
+    message: MessageIn
+    environment: Literal["test", "production"] = "test"
+    user: UserIn | None = None
+
+
+class MessageOut(BaseModel):
+    type: str
+    content: Any
+    meta: dict[str, Any] | None = None
+
+
+class DialogResponse(BaseModel):
+    turn_id: str
+    messages: list[MessageOut]
+    conversation: dict[str, Any]
+    nlp: dict[str, Any]
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+@router.post(
+    "/bots/{bot}/dialog",
+    summary="Send a user message, get the bot's answer",
+    responses={200: {"model": DialogResponse}},
+)
+async def dialog(bot: str, body: DialogRequest, request: Request) -> JSONResponse:
+    user = body.user.model_dump(exclude_none=True) if body.user else {}
+    inbound = Inbound(
+        bot=bot,
+        conversation_id=body.conversation_id,
+        text=body.message.content,
+        structured=body.message.type == "postback",
+        environment=Environment(body.environment),
+        user=user,
+    )
+    output = await _runtime(request).handle(inbound)
+    result = output.result
+    return JSONResponse(
+        {
+            "turn_id": output.turn_id,
+            "messages": [m.to_json() for m in result.messages],
+            "conversation": result.conversation.to_json(),
+            "nlp": result.parse.to_json(),
+        }
+    )
+
+
+@router.get("/bots", summary="The bots this server runs")
+async def bots(request: Request) -> JSONResponse:
+    out = []
+    for live in _runtime(request).bots.values():
+        spec = live.bot.spec
+        out.append({"name": spec.name, "language": spec.language, "nodes": list(spec.nodes)})
+    return JSONResponse({"bots": out})
+
+
+@router.get("/bots/{bot}/conversations/{conversation_id}", summary="A conversation's state and history")
+async def conversation(
+    bot: str,
+    conversation_id: str,
+    request: Request,
+    conversation_no: Annotated[int | None, Query(ge=1)] = None,
+    limit: Annotated[int | None, Query(ge=1, le=1000)] = None,
+) -> JSONResponse:
+    runtime = _runtime(request)
+    runtime.live(bot)
+    conv = await runtime.store.get_conversation(bot, conversation_id)
+    if conv is None:
+        raise NotFound(f"bot {bot!r} has no conversation {conversation_id!r}")
+    history = await runtime.store.history(bot, conversation_id, conversation_no, limit)
+    return JSONResponse(
+        {
+            "conversation": conv.to_json(),
+            "history": [
+                {
+                    "id": h.id,
+                    "conversation_no": h.conversation_no,
+                    "sender": h.sender,
+                    "message": h.message.to_json(),
+                    "created_at": h.created_at,
+                }
+                for h in history
+            ],
+        }
+    )
+
+
+@router.get("/bots/{bot}/responses/{key}", summary="A text from the bot's responses catalog")
+async def response_text(
+    bot: str, key: str, request: Request, language: Annotated[str | None, Query(max_length=16)] = None
+) -> JSONResponse:
+    spec = _runtime(request).live(bot).bot.spec
+    text = spec.response_text(key, language or spec.language)
+    if text is None:
+        raise NotFound(f"bot {bot!r} has no response {key!r}")
+    return JSONResponse({"key": key, "language": language or spec.language, "text": text})
+
+
+@router.get("/invocations", summary="The invocation log, oldest first")
+async def invocations(
+    request: Request,
+    bot: str | None = None,
+    conversation_id: str | None = None,
+    after_id: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> JSONResponse:
+    rows = await _runtime(request).store.invocations(
+        bot=bot, conversation_id=conversation_id, after_id=after_id, limit=limit
+    )
+    return JSONResponse({"invocations": [r.to_json() for r in rows]})
