@@ -61,7 +61,9 @@ class WebhookServer(BaseHTTPRequestHandler):
             self._set_headers(401)
             return
         entities = data.get("entities") or {}
-        product_name = entities["product_name"][0]["entity_value"] if entities.get("product_name") else None
+        product_name = (
+            entities["product_name"][0]["entity_value"] if entities.get("product_name") else None
+        )
         message = PRICES.get(product_name or "")
         if message is None:
             self._set_headers(400)

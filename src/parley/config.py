@@ -37,7 +37,9 @@ class Settings:
                 try:
                     values[f.name] = int(raw)
                 except ValueError:
-                    raise ParleyError(f"PARLEY_{f.name.upper()} must be an integer, not {raw!r}")
+                    raise ParleyError(
+                        f"PARLEY_{f.name.upper()} must be an integer, not {raw!r}"
+                    ) from None
             else:
                 values[f.name] = raw
         settings = cls(**values)

@@ -80,7 +80,9 @@ class Parse:
         return {
             "text": self.text,
             "language": self.language,
-            "intents": [{"name": i.name, "confidence": round(i.confidence, 4)} for i in self.intents],
+            "intents": [
+                {"name": i.name, "confidence": round(i.confidence, 4)} for i in self.intents
+            ],
             "entities": {
                 name: [v.to_json() for v in values] for name, values in self.entities.items()
             },
@@ -173,6 +175,7 @@ class Conversation:
             "language": self.language,
             "data": self.data,
             "entities": {k: v.to_json() for k, v in self.entities.items()},
+            "team": self.team,
         }
 
 

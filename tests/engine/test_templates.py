@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from parley.engine import Templates, TemplateFailed, variables
+from parley.engine import TemplateFailed, Templates, variables
 from parley.model import Conversation, EntityValue, Parse, User
 
 

@@ -247,21 +247,28 @@ def test_responses_catalog_follows_the_conversation_language() -> None:
 def test_integration_can_name_a_catalog_response_and_switch_language() -> None:
     f, (conv, user) = flow(), new()
     p = parse("price of speaker", "ask_price", product_name="speaker")
-    script: Script = lambda call: Outcome(messages=[Message("response_ref", "welcome")], language="hi")  # noqa: E731
+
+    def script(call: Call) -> Outcome:
+        return Outcome(messages=[Message("response_ref", "welcome")], language="hi")
+
     result, _ = drive(f, conv, user, p, script)
     assert texts(result)[0] == "Swagat hai!" and conv.language == "hi"
 
 
 def test_template_that_breaks_the_sandbox_is_a_bot_break() -> None:
-    nodes = {"evil": {"intents": ["greet"], "says": "{{ ''.__class__.__mro__[1].__subclasses__() }}"}}
+    nodes = {
+        "evil": {"intents": ["greet"], "says": "{{ ''.__class__.__mro__[1].__subclasses__() }}"}
+    }
     f, (conv, user) = flow(nodes=nodes), new()
     result, _ = drive(f, conv, user, parse("hi", "greet"))
     assert result.bot_break is not None and texts(result) == ["Sorry, something broke."]
 
 
 def test_rich_says_render_templates_inside_structured_content() -> None:
-    says = [{"type": "quick_replies",
-             "content": {"title": "Hi {{ user.name }}", "buttons": [{"title": "Price", "value": "price"}]}}]  # fmt: skip
+    buttons = [{"title": "Price", "value": "price"}]
+    says = [
+        {"type": "quick_replies", "content": {"title": "Hi {{ user.name }}", "buttons": buttons}}
+    ]
     f, (conv, user) = flow(nodes={"greet": {"intents": ["greet"], "says": says}}), new()
     result, _ = drive(f, conv, user, parse("hi", "greet"))
     assert result.messages[0].type == "quick_replies"

@@ -33,8 +33,18 @@ class ResponseRef(Spec):
 class RichSay(Spec):
     """A structured message: `{type: quick_replies, content: {title, buttons: [...]}}`."""
 
-    type: Literal["text", "buttons", "quick_replies", "card", "carousel", "list", "image",
-                  "video", "file", "custom"]
+    type: Literal[
+        "text",
+        "buttons",
+        "quick_replies",
+        "card",
+        "carousel",
+        "list",
+        "image",
+        "video",
+        "file",
+        "custom",
+    ]
     content: Any
 
 
@@ -64,9 +74,7 @@ class EntitySpec(Spec):
     type: Literal["list", "regex", "text", "email", "phone", "number", "date", "time", "url"] = (
         "list"
     )
-    values: dict[str, Annotated[list[str], BeforeValidator(_as_list)]] = Field(
-        default_factory=dict
-    )
+    values: dict[str, Annotated[list[str], BeforeValidator(_as_list)]] = Field(default_factory=dict)
     pattern: str | None = None
     fuzzy: bool | float = True
 
@@ -103,7 +111,7 @@ class SlotSpec(Spec):
     required: bool = False
     prompt: SayList = Field(default_factory=list)
     sources: list[Literal["message", "user_profile", "default"]] = Field(
-        default_factory=lambda: ["message", "user_profile", "default"]
+        default=["message", "user_profile", "default"]  # a typed default: mypy rejects the lambda
     )
     default: Any = None
     profile_key: str | None = None
@@ -149,9 +157,7 @@ class BotSpec(Spec):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
     description: str = ""
     language: str = "en"
-    environments: dict[Literal["test", "production"], EnvironmentSpec] = Field(
-        default_factory=dict
-    )
+    environments: dict[Literal["test", "production"], EnvironmentSpec] = Field(default_factory=dict)
     settings: SettingsSpec = Field(default_factory=SettingsSpec)
     entities: dict[str, EntitySpec] = Field(default_factory=dict)
     intents: dict[str, IntentSpec] = Field(default_factory=dict)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from parley.cli import chat, check, logs, run
 from parley.errors import BotInvalid, ParleyError
@@ -17,21 +21,32 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-app.command("run")(run.run)
-app.command("chat")(chat.chat)
-app.command("check")(check.check)
-app.command("logs")(logs.logs)
+
+
+def _reported(command: Callable[..., None]) -> Callable[..., None]:
+    """A ParleyError prints its message (every problem, for an invalid bot) and exits with
+    its `exit_code`, instead of a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except ParleyError as exc:
+            lines = [str(p) for p in exc.problems] if isinstance(exc, BotInvalid) else [exc.message]
+            err = Console(stderr=True, highlight=False, soft_wrap=True)
+            for line in lines:
+                err.print(f"[red]error[/red] {escape(line)}")
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper
+
+
+app.command("run")(_reported(run.run))
+app.command("chat")(_reported(chat.chat))
+app.command("check")(_reported(check.check))
+app.command("logs")(_reported(logs.logs))
 
 
 def main() -> None:
-    """Entry point: ParleyErrors print their message and exit with their `exit_code`."""
-    err = Console(stderr=True)
-    try:
-        app(standalone_mode=True)
-    except BotInvalid as exc:
-        for problem in exc.problems:
-            err.print(f"[red]error[/red] {problem}", markup=True, highlight=False, soft_wrap=True)
-        sys.exit(exc.exit_code)
-    except ParleyError as exc:
-        err.print(f"[red]error[/red] {exc.message}", highlight=False, soft_wrap=True)
-        sys.exit(exc.exit_code)
+    """The `parley` console script."""
+    sys.exit(app())

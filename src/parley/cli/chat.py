@@ -35,7 +35,9 @@ def chat(
     asyncio.run(_chat(bot, settings, environment, user, Console(highlight=False)))
 
 
-async def _chat(bot: Any, settings: Settings, environment: Environment, user: str, out: Console) -> None:
+async def _chat(
+    bot: Any, settings: Settings, environment: Environment, user: str, out: Console
+) -> None:
     store = create_store(settings.database_url)
     await store.open()
     client = make_client()
@@ -65,7 +67,9 @@ async def _chat(bot: Any, settings: Settings, environment: Environment, user: st
             if text.isdigit() and 1 <= int(text) <= len(choices):
                 choice = choices[int(text) - 1]
                 text, structured = str(choice.get("value") or choice.get("title")), True
-            inbound = Inbound(bot.spec.name, conversation, text, structured, environment, {"id": user})
+            inbound = Inbound(
+                bot.spec.name, conversation, text, structured, environment, {"id": user}
+            )
             try:
                 output = await runtime.handle(inbound)
             except ParleyError as exc:

@@ -67,7 +67,9 @@ async def _start_after(store: Store, bot: str | None, conversation: str | None, 
     ids: list[int] = []
     after = 0
     while True:
-        page = await store.invocations(bot=bot, conversation_id=conversation, after_id=after, limit=1000)
+        page = await store.invocations(
+            bot=bot, conversation_id=conversation, after_id=after, limit=1000
+        )
         if not page:
             break
         ids = (ids + [r.id or 0 for r in page])[-(limit + 1) :]

@@ -17,7 +17,9 @@ from parley.server.app import create_app
 
 def run(
     bot_dirs: Annotated[list[Path], typer.Argument(help="Bot folders (each with bot.yaml).")],
-    host: Annotated[str | None, typer.Option(help="Interface to bind [default: 127.0.0.1].")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Interface to bind [default: 127.0.0.1].")
+    ] = None,
     port: Annotated[int | None, typer.Option(help="Port [default: 8000].")] = None,
     database: Database = None,
     log_level: Annotated[str | None, typer.Option(help="debug, info, warning.")] = None,

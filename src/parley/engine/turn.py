@@ -156,7 +156,9 @@ class _Turn:
                 key = slot.profile_key or name
                 value = self.user.profile.get(key, self.user.data.get(key))
                 if value is not None:
-                    self.conv.entities[name] = EntityValue(value, str(value), Detection.USER_PROFILE)
+                    self.conv.entities[name] = EntityValue(
+                        value, str(value), Detection.USER_PROFILE
+                    )
                     return
             elif source == "default" and slot.default is not None:
                 self.conv.entities[name] = EntityValue(
@@ -234,7 +236,9 @@ class _Turn:
         if settings.human_assistance:
             self.conv.state, self.conv.team, self.handoff = State.PENDING, settings.team, True
             if settings.handoff_message:
-                self.messages.append(Message.text(settings.handoff_message))
+                self.messages.append(
+                    Message.text(self._render(settings.handoff_message, safe=True))
+                )
         else:
             self.messages.append(Message.text(self._render(settings.bot_break_message, safe=True)))
 

@@ -102,7 +102,9 @@ class Runtime:
             raise BadRequest("message content is empty")
         limit = min(self.max_text_length, live.bot.spec.settings.max_text_length)
         if len(text) > limit:
-            raise BadRequest(f"message content is {len(text)} characters, over the limit of {limit}")
+            raise BadRequest(
+                f"message content is {len(text)} characters, over the limit of {limit}"
+            )
 
     async def _turn(self, live: LiveBot, inbound: Inbound) -> TurnOutput:
         started, turn_id = time.perf_counter(), uuid.uuid4().hex
@@ -161,7 +163,9 @@ class Runtime:
         return await self.callers.perform(live.bot.spec, call, turn_id)
 
     @staticmethod
-    def _entry(conv: Conversation, no: int, sender: str, message: Message, now: float) -> HistoryEntry:
+    def _entry(
+        conv: Conversation, no: int, sender: str, message: Message, now: float
+    ) -> HistoryEntry:
         return HistoryEntry(conv.id, conv.bot, no, sender, message, now)
 
 

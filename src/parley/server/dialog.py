@@ -97,7 +97,9 @@ async def bots(request: Request) -> JSONResponse:
     return JSONResponse({"bots": out})
 
 
-@router.get("/bots/{bot}/conversations/{conversation_id}", summary="A conversation's state and history")
+@router.get(
+    "/bots/{bot}/conversations/{conversation_id}", summary="A conversation's state and history"
+)
 async def conversation(
     bot: str,
     conversation_id: str,
@@ -130,7 +132,10 @@ async def conversation(
 
 @router.get("/bots/{bot}/responses/{key}", summary="A text from the bot's responses catalog")
 async def response_text(
-    bot: str, key: str, request: Request, language: Annotated[str | None, Query(max_length=16)] = None
+    bot: str,
+    key: str,
+    request: Request,
+    language: Annotated[str | None, Query(max_length=16)] = None,
 ) -> JSONResponse:
     spec = _runtime(request).live(bot).bot.spec
     text = spec.response_text(key, language or spec.language)

@@ -1,0 +1,178 @@
+"""Webhook delivery: encode with the call's dialect, send, decode; log every call.
+
+Delivery moves bytes and knows no dialect's fields. One whole-call deadline bounds connect,
+send and reading the body; the body is read up to a cap; transport trouble becomes
+`Outcome.failed(reason)`, never an exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+import time
+from collections.abc import AsyncGenerator, Iterator
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from typing import cast
+from urllib.parse import urlsplit
+
+import httpx
+
+from parley import __version__
+from parley.bot.schema import WebhookSpec
+from parley.dialects import UnknownDialect, WireRequest, WireResponse, get_dialect
+from parley.model import Call, Invocation, Outcome
+from parley.webhooks.redact import log_text, mask_headers, mask_url
+from parley.webhooks.urls import resolve_url
+
+__all__ = ["WebhookCaller", "make_client", "resolve_url"]
+
+
+def make_client(
+    *,
+    max_connections: int = 100,
+    max_keepalive_connections: int = 20,
+    keepalive_expiry: float = 30.0,
+) -> httpx.AsyncClient:
+    """The one pooled client the runtime shares between all webhook calls; close it on exit.
+
+    Redirects are not followed (a webhook answers, it does not send us elsewhere) and
+    `HTTP(S)_PROXY`/`.netrc` from the environment are ignored, so what a bot reaches does
+    not depend on how the server process was started.
+    """
+    return httpx.AsyncClient(
+        limits=httpx.Limits(
+            max_connections=max_connections,
+            max_keepalive_connections=max_keepalive_connections,
+            keepalive_expiry=keepalive_expiry,
+        ),
+        timeout=httpx.Timeout(30.0),  # each call passes its own; this only backs it up
+        follow_redirects=False,
+        trust_env=False,
+        headers={"User-Agent": f"parley/{__version__}"},
+    )
+
+
+class WebhookCaller:
+    """Runs `kind="webhook"` calls over a shared client; returns the outcome and its log entry.
+
+    Never raises for what the network or the webhook does: timeouts, refused connections,
+    bad statuses, oversized or malformed answers all come back as `Outcome.failed(reason)`,
+    with the same reason in `Invocation.error`.
+    """
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self._client = client
+
+    async def __call__(self, call: Call, url: str, turn_id: str) -> tuple[Outcome, Invocation]:
+        spec: WebhookSpec = call.spec
+        invocation = Invocation(
+            turn_id=turn_id,
+            bot=call.conversation.bot,
+            conversation_id=call.conversation.id,
+            node=call.node,
+            kind="webhook",
+            url=mask_url(url),
+            created_at=time.time(),
+            dialect=spec.dialect,
+            environment=call.conversation.environment.value,
+        )
+        try:
+            dialect = get_dialect(spec.dialect)
+            request = dialect.encode(call, url)
+        except (UnknownDialect, TypeError, ValueError) as exc:
+            return _failed(invocation, f"could not encode the request: {exc}")
+        invocation.method = request.method
+        invocation.request_headers = mask_headers(request.headers)
+        invocation.request_body = log_text(request.body)
+
+        started = time.perf_counter()
+        exchange = await self._exchange(request, spec.timeout, spec.max_response_bytes)
+        invocation.latency_ms = (time.perf_counter() - started) * 1000
+        if exchange.status is None:
+            return _failed(invocation, exchange.failure or "no response")
+        invocation.status = exchange.status
+        invocation.response_body = log_text(bytes(exchange.body))
+        if exchange.failure:
+            return _failed(invocation, exchange.failure)
+        response = WireResponse(exchange.status, exchange.headers, bytes(exchange.body))
+        outcome = dialect.decode(call, response)
+        invocation.error = outcome.failure
+        return outcome, invocation
+
+    async def _exchange(self, request: WireRequest, timeout: float, limit: int) -> _Exchange:
+        exchange = _Exchange()
+        try:
+            async with (
+                asyncio.timeout(timeout),
+                self._client.stream(
+                    request.method,
+                    request.url,
+                    headers=request.headers,
+                    content=request.body,
+                    timeout=timeout,
+                ) as response,
+            ):
+                exchange.status = response.status_code
+                exchange.headers = response.headers
+                # Close the chunk generator at once when we stop early (httpx types it loosely).
+                chunks_gen = cast("AsyncGenerator[bytes, None]", response.aiter_bytes())
+                async with aclosing(chunks_gen) as chunks:
+                    async for chunk in chunks:
+                        exchange.body += chunk
+                        if len(exchange.body) > limit:
+                            del exchange.body[limit:]
+                            exchange.failure = f"response larger than {limit} bytes"
+                            break
+        except httpx.PoolTimeout:
+            exchange.failure = f"timed out after {timeout} s waiting for a free connection"
+        except (TimeoutError, httpx.TimeoutException):
+            exchange.failure = f"timed out after {timeout} s"
+        except (httpx.RequestError, httpx.InvalidURL, OSError) as exc:
+            exchange.failure = _reason(exc, request.url)
+        return exchange
+
+
+@dataclass(slots=True)
+class _Exchange:
+    status: int | None = None
+    headers: httpx.Headers = field(default_factory=httpx.Headers)
+    body: bytearray = field(default_factory=bytearray)
+    failure: str | None = None
+
+
+def _failed(invocation: Invocation, reason: str) -> tuple[Outcome, Invocation]:
+    invocation.error = reason
+    return Outcome.failed(reason), invocation
+
+
+def _reason(exc: Exception, url: str) -> str:
+    """A sentence for the log from a transport exception, looking through what it wraps."""
+    for cause in _chain(exc):
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, ConnectionResetError):
+            return "connection reset by the webhook"
+        if isinstance(cause, socket.gaierror):
+            return f"could not resolve host {urlsplit(url).hostname} ({cause.strerror})"
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"TLS certificate not accepted: {cause.verify_message}"
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS error: {cause.reason or cause}"
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        return f"invalid webhook URL: {exc}"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"webhook broke the HTTP exchange: {exc}"
+    if isinstance(exc, httpx.DecodingError):
+        return f"could not decode the response body: {exc}"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__

@@ -1,0 +1,105 @@
+"""One `store` fixture for every backend: memory, SQLite in tmp_path, PostgreSQL.
+
+PostgreSQL tests each get a fresh database on the server at `PARLEY_TEST_POSTGRES_URL`
+(default: trust auth on 127.0.0.1). Unreachable, they skip; with `CI=true` they fail.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+import sqlalchemy as sa
+
+from parley.storage import MemoryStore, SqlStore, Store, create_store
+
+POSTGRES_URL = os.environ.get(
+    "PARLEY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    url = sa.make_url(POSTGRES_URL)
+    try:
+        socket.create_connection((url.host or "127.0.0.1", url.port or 5432), timeout=2).close()
+    except OSError as exc:
+        message = f"PostgreSQL is unreachable at {url.host}:{url.port}: {exc}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return POSTGRES_URL
+
+
+@pytest.fixture
+async def postgres_url(postgres_server: str) -> AsyncIterator[str]:
+    """A database of its own, dropped afterwards: tests (and test runs) never share rows."""
+    name = f"parley_test_{uuid.uuid4().hex[:12]}"
+    admin_url = sa.make_url(postgres_server).set(drivername="postgresql")
+    dsn = admin_url.render_as_string(hide_password=False)
+    admin = await asyncpg.connect(dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path}/data/parley.db"
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest) -> str:
+    if request.param == "memory":
+        return "memory://"
+    url: str = request.getfixturevalue(f"{request.param}_url")
+    return url
+
+
+@pytest.fixture
+async def store(store_url: str) -> AsyncIterator[Store]:
+    async with create_store(store_url) as opened:
+        yield opened
+
+
+@pytest.fixture
+def fail_on_invocation_insert(
+    monkeypatch: pytest.MonkeyPatch,
+) -> Callable[[Store], contextlib.AbstractContextManager[None]]:
+    """Make the last write of a save (the invocation log) raise `RuntimeError("injected")`."""
+
+    @contextlib.contextmanager
+    def failing(store: Store) -> Iterator[None]:
+        if isinstance(store, MemoryStore):
+            with monkeypatch.context() as patch:
+                patch.setattr(store, "_append_invocations", _raise_injected)
+                yield
+            return
+        assert isinstance(store, SqlStore)
+
+        def before_execute(*args: object) -> None:
+            statement = str(args[2])
+            if statement.startswith("INSERT INTO invocations"):
+                raise RuntimeError(f"injected failure: {statement}")
+
+        engine = store.engine.sync_engine
+        sa.event.listen(engine, "before_cursor_execute", before_execute)
+        try:
+            yield
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", before_execute)
+
+    return failing
+
+
+def _raise_injected(*args: object) -> None:
+    raise RuntimeError("injected failure: invocations")

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import pytest
+
+import parley.storage
+from parley.errors import BadRequest
+from parley.storage import MemoryStore, SqlStore, create_store
+
+
+def test_memory_url_gives_a_memory_store() -> None:
+    assert isinstance(create_store("memory://"), MemoryStore)
+
+
+@pytest.mark.parametrize(
+    ("url", "driver"),
+    [
+        ("sqlite:///var/parley.db", "sqlite+aiosqlite"),
+        ("sqlite+aiosqlite:///var/parley.db", "sqlite+aiosqlite"),
+        ("sqlite+pysqlite:///var/parley.db", "sqlite+aiosqlite"),
+        ("postgresql://u:p@db/parley", "postgresql+asyncpg"),
+        ("postgres://u:p@db/parley", "postgresql+asyncpg"),
+        ("postgresql+asyncpg://u:p@db/parley", "postgresql+asyncpg"),
+    ],
+)
+async def test_sql_urls_use_the_async_drivers(url: str, driver: str) -> None:
+    store = create_store(url)
+
+    assert isinstance(store, SqlStore)
+    assert store.engine.url.drivername == driver
+    await store.close()
+
+
+@pytest.mark.parametrize("url", ["mysql://db/parley", "not a url", "redis://localhost"])
+def test_unsupported_urls_are_refused(url: str) -> None:
+    with pytest.raises(BadRequest):
+        create_store(url)
+
+
+def test_public_names_are_sorted_and_complete() -> None:
+    assert parley.storage.__all__ == sorted(parley.storage.__all__)
+    assert {"MemoryStore", "SqlStore", "Store", "create_store"} <= set(parley.storage.__all__)
