@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +18,8 @@ import pytest
 from typer.testing import CliRunner
 
 from parley.cli import app
+from parley.model import Conversation, Invocation, TurnRecord, User
+from parley.storage import create_store
 from tests.harness import free_port, write_bot
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,8 +27,10 @@ SHOP = ROOT / "examples" / "shop"
 PARLEY = [sys.executable, "-c", "from parley.cli import main; main()"]
 
 
-def spawn(args: list[str], **kw: object) -> subprocess.Popen[str]:
+def spawn(args: list[str], webhook: int = 0, **kw: object) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if webhook:  # the example bot reads its test base URL from SHOP_WEBHOOK_URL
+        env["SHOP_WEBHOOK_URL"] = f"http://127.0.0.1:{webhook}"
     return subprocess.Popen(args, env=env, text=True, cwd=kw.pop("cwd", ROOT), **kw)  # type: ignore[call-overload]
 
 
@@ -58,13 +65,6 @@ def shop_webhook() -> Iterator[int]:
     stop(process)
 
 
-def shop_copy(tmp_path: Path, webhook_port: int) -> Path:
-    """The example bot with its test base URL pointed at this test's webhook port."""
-    text = (SHOP / "bot.yaml").read_text(encoding="utf-8")
-    assert "http://127.0.0.1:9000" in text
-    return write_bot(tmp_path / "shop", text.replace(":9000", f":{webhook_port}"))
-
-
 def test_check_accepts_the_example_bot() -> None:
     result = CliRunner().invoke(app, ["check", str(SHOP)])
     assert result.exit_code == 0, result.output
@@ -86,9 +86,9 @@ def test_check_names_file_line_and_key_and_exits_1(tmp_path: Path) -> None:
 
 def test_run_serves_the_bot_and_logs_print_the_call(tmp_path: Path, shop_webhook: int) -> None:
     port, database = free_port(), f"sqlite:///{tmp_path}/parley.db"
-    bot = shop_copy(tmp_path, shop_webhook)
     server = spawn(
-        [*PARLEY, "run", str(bot), "--port", str(port), "--database", database],
+        [*PARLEY, "run", str(SHOP), "--port", str(port), "--database", database],
+        webhook=shop_webhook,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
@@ -112,15 +112,48 @@ def test_run_serves_the_bot_and_logs_print_the_call(tmp_path: Path, shop_webhook
 
 
 def test_chat_talks_to_the_bot_and_numbers_choices(tmp_path: Path, shop_webhook: int) -> None:
-    bot = shop_copy(tmp_path, shop_webhook)
     chat = spawn(
-        [*PARLEY, "chat", str(bot), "--database", f"sqlite:///{tmp_path}/chat.db"],
+        [*PARLEY, "chat", str(SHOP), "--database", f"sqlite:///{tmp_path}/chat.db"],
+        webhook=shop_webhook,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    out, _ = chat.communicate("hi\nwhat does it cost\npower bank\n/history\n/quit\n", timeout=60)
+    script = "hi\n1\nwhat does it cost\npower bank\n/history\n/quit\n"
+    out, _ = chat.communicate(script, timeout=60)
     assert chat.returncode == 0, out
+    assert "1. Speaker" in out and "2. Power bank" in out
+    assert "The Wireless Radio Alarm Clock Speaker can be yours only for Rs.1599" in out
     assert "Which product would you like to price?" in out
     assert "The Ambrane Powerbank can be yours only for Rs.1799" in out
-    assert "user: power bank" in out
+    assert "user: power bank" in out and "user: price of the speaker" in out
+
+
+async def test_logs_tail_prints_new_calls_as_they_happen(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path}/tail.db"
+    store = create_store(database)
+    await store.open()
+    tail = spawn(
+        [*PARLEY, "logs", "--tail", "--interval", "0.1", "--database", database],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in tail.stdout or []]).start()
+    try:
+        conv = Conversation("tail-1", "shop", "u1")
+        call = Invocation(
+            turn_id="t1", bot="shop", conversation_id="tail-1", node="check_price", kind="webhook",
+            url="http://127.0.0.1:9/price", created_at=time.time(), dialect="haptik",
+            status=500, error="webhook answered HTTP 500", request_body='{"node": "check_price"}',
+        )  # fmt: skip
+        await store.save_turn(TurnRecord("t1", conv, User("u1"), [], [call], 0))
+        seen = ""
+        deadline = time.monotonic() + 20
+        while "webhook answered HTTP 500" not in seen and time.monotonic() < deadline:
+            with contextlib.suppress(queue.Empty):
+                seen += lines.get(timeout=0.5)
+    finally:
+        stop(tail)
+        await store.close()
+    assert "shop/check_price" in seen and "failed: webhook answered HTTP 500" in seen

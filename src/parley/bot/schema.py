@@ -76,7 +76,7 @@ class EntitySpec(Spec):
     )
     values: dict[str, Annotated[list[str], BeforeValidator(_as_list)]] = Field(default_factory=dict)
     pattern: str | None = None
-    fuzzy: bool | float = True
+    fuzzy: bool | Annotated[float, Field(gt=0, le=1)] = True
 
     @model_validator(mode="before")
     @classmethod

@@ -30,7 +30,8 @@ def run(
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
-    out = Console(highlight=False)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    out = Console(highlight=False, soft_wrap=True)
     base = f"http://{settings.host}:{settings.port}"
     out.print(f"parley serving {len(bots)} bot(s) on {base}  (storage: {settings.database_url})")
     for bot in bots:

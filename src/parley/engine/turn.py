@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Generator, Iterable
+from dataclasses import replace
 from typing import Any
 
 from parley.bot.schema import NodeSpec, ResponseRef, RichSay, Say, SlotSpec
@@ -44,7 +45,11 @@ class _Turn:
         self, flow: Flow, conv: Conversation, user: User, parse: Parse, structured: bool
     ) -> None:
         self.flow, self.spec, self.conv, self.user, self.parse = flow, flow.spec, conv, user, parse
-        self.detection = Detection.STRUCTURED if structured else Detection.MESSAGE
+        if structured:  # a button's payload: its values were picked, not typed
+            parse.entities = {
+                name: [replace(v, detection=Detection.STRUCTURED) for v in values]
+                for name, values in parse.entities.items()
+            }
         self.messages: list[Message] = []
         self.nodes: list[str] = []
         self.handoff = False
@@ -140,8 +145,7 @@ class _Turn:
         for name, slot in node.entities.items():
             found = self.parse.entities.get(name)
             if found and "message" in slot.sources:
-                value = found[0]
-                self.conv.entities[name] = EntityValue(value.value, value.raw, self.detection)
+                self.conv.entities[name] = found[0]
                 continue
             if name not in self.conv.entities:
                 self._fill_from_other_sources(name, slot)
