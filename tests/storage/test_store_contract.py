@@ -366,6 +366,19 @@ async def test_invocations_page_with_after_id_and_limit(store: Store) -> None:
     assert await store.invocations(limit=0) == []
 
 
+async def test_newest_invocations_come_oldest_first(store: Store) -> None:
+    conv, other = conversation(), conversation("c2")
+    await store.save_turn(turn(conv, invocations=[invocation(conv, f"n{i}") for i in range(5)]))
+    await store.save_turn(turn(other, invocations=[invocation(other, "other")]))
+
+    newest = await store.invocations(conversation_id="c1", limit=2, newest=True)
+    assert [i.node for i in newest] == ["n3", "n4"]
+    everything = await store.invocations(limit=3, newest=True)
+    assert [i.node for i in everything] == ["n3", "n4", "other"]
+    after = await store.invocations(after_id=newest[0].id or 0, newest=True)
+    assert [i.node for i in after] == ["n4", "other"]
+
+
 async def test_user_is_shared_across_bots(store: Store) -> None:
     await store.save_turn(turn(conversation(bot="a"), user=User("u1", data={"from": "a"})))
     await store.save_turn(turn(conversation(bot="b"), user=User("u1", data={"from": "b"})))

@@ -14,7 +14,7 @@ from rich.markup import escape
 from parley.cli.options import Database
 from parley.config import Settings
 from parley.model import Invocation
-from parley.storage import Store, create_store
+from parley.storage import create_store
 
 
 def logs(
@@ -45,11 +45,16 @@ async def _logs(
     store = create_store(settings.database_url)
     await store.open()
     try:
-        last = await _start_after(store, bot, conversation, limit)
+        last, first = 0, True
         while True:
             rows = await store.invocations(
-                bot=bot, conversation_id=conversation, after_id=last, limit=500
+                bot=bot,
+                conversation_id=conversation,
+                after_id=last,
+                limit=limit if first else 500,
+                newest=first,
             )
+            first = False
             for row in rows:
                 print_invocation(out, row, bodies)
                 last = row.id or last
@@ -60,23 +65,6 @@ async def _logs(
         pass
     finally:
         await store.close()
-
-
-async def _start_after(store: Store, bot: str | None, conversation: str | None, limit: int) -> int:
-    """The id after which the newest `limit` rows start."""
-    ids: list[int] = []
-    after = 0
-    while True:
-        page = await store.invocations(
-            bot=bot, conversation_id=conversation, after_id=after, limit=1000
-        )
-        if not page:
-            break
-        ids = (ids + [r.id or 0 for r in page])[-(limit + 1) :]
-        after = page[-1].id or after
-    if len(ids) <= limit:
-        return 0
-    return ids[0]
 
 
 def print_invocation(out: Console, row: Invocation, bodies: bool) -> None:

@@ -73,5 +73,7 @@ class Store(abc.ABC):
         conversation_id: str | None = None,
         after_id: int = 0,
         limit: int = 100,
+        newest: bool = False,
     ) -> list[Invocation]:
-        """Invocation-log entries with id > `after_id`, oldest first, at most `limit`."""
+        """Invocation-log entries with id > `after_id`, oldest first, at most `limit`: the
+        oldest such entries, or with `newest` the newest ones."""

@@ -90,10 +90,14 @@ class MemoryStore(Store):
         conversation_id: str | None = None,
         after_id: int = 0,
         limit: int = 100,
+        newest: bool = False,
     ) -> list[Invocation]:
+        if limit <= 0:
+            return []
         start = bisect.bisect_right(self._invocations, after_id, key=lambda row: row["id"])
+        rows = self._invocations[start:]
         found: list[Invocation] = []
-        for row in self._invocations[start:]:
+        for row in reversed(rows) if newest else rows:
             if len(found) >= limit:
                 break
             if bot is not None and row["bot"] != bot:
@@ -101,7 +105,7 @@ class MemoryStore(Store):
             if conversation_id is not None and row["conversation_id"] != conversation_id:
                 continue
             found.append(_rows.invocation(row))
-        return found
+        return found[::-1] if newest else found
 
     def _put_conversation(
         self, key: _Key, conv: Row, version: int, stored: Row | None, now: float

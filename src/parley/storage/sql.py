@@ -150,6 +150,7 @@ class SqlStore(Store):
         conversation_id: str | None = None,
         after_id: int = 0,
         limit: int = 100,
+        newest: bool = False,
     ) -> list[Invocation]:
         if limit <= 0:
             return []
@@ -158,8 +159,10 @@ class SqlStore(Store):
             query = query.where(invocations.c.bot == bot)
         if conversation_id is not None:
             query = query.where(invocations.c.conversation_id == conversation_id)
-        rows = await self._select(query.order_by(invocations.c.id).limit(limit))
-        return [_rows.invocation(row) for row in rows]
+        order = invocations.c.id.desc() if newest else invocations.c.id
+        rows = await self._select(query.order_by(order).limit(limit))
+        found = [_rows.invocation(row) for row in rows]
+        return found[::-1] if newest else found
 
     async def _select(
         self, query: sa.Select[Any], params: dict[str, Any] | None = None
