@@ -17,7 +17,8 @@ import asyncpg
 import pytest
 import sqlalchemy as sa
 
-from parley.storage import MemoryStore, SqlStore, Store, create_store
+import parley.storage.sqlite
+from parley.storage import MemoryStore, SqliteStore, SqlStore, Store, create_store
 
 POSTGRES_URL = os.environ.get(
     "PARLEY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -57,7 +58,12 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path}/data/parley.db"
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
+@pytest.fixture
+def aiosqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path}/data/parley.db"
+
+
+@pytest.fixture(params=["memory", "sqlite", "aiosqlite", "postgres"])
 def store_url(request: pytest.FixtureRequest) -> str:
     if request.param == "memory":
         return "memory://"
@@ -82,6 +88,11 @@ def fail_on_invocation_insert(
         if isinstance(store, MemoryStore):
             with monkeypatch.context() as patch:
                 patch.setattr(store, "_append_invocations", _raise_injected)
+                yield
+            return
+        if isinstance(store, SqliteStore):
+            with monkeypatch.context() as patch:
+                patch.setattr(parley.storage.sqlite, "_last_id", _raise_injected)
                 yield
             return
         assert isinstance(store, SqlStore)

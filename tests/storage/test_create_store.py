@@ -4,17 +4,20 @@ import pytest
 
 import parley.storage
 from parley.errors import BadRequest
-from parley.storage import MemoryStore, SqlStore, create_store
+from parley.storage import MemoryStore, SqliteStore, SqlStore, create_store
 
 
 def test_memory_url_gives_a_memory_store() -> None:
     assert isinstance(create_store("memory://"), MemoryStore)
 
 
+def test_plain_sqlite_file_url_gives_the_stdlib_sqlite_store() -> None:
+    assert isinstance(create_store("sqlite:///var/parley.db"), SqliteStore)
+
+
 @pytest.mark.parametrize(
     ("url", "driver"),
     [
-        ("sqlite:///var/parley.db", "sqlite+aiosqlite"),
         ("sqlite+aiosqlite:///var/parley.db", "sqlite+aiosqlite"),
         ("sqlite+pysqlite:///var/parley.db", "sqlite+aiosqlite"),
         ("postgresql://u:p@db/parley", "postgresql+asyncpg"),
@@ -38,4 +41,5 @@ def test_unsupported_urls_are_refused(url: str) -> None:
 
 def test_public_names_are_sorted_and_complete() -> None:
     assert parley.storage.__all__ == sorted(parley.storage.__all__)
-    assert {"MemoryStore", "SqlStore", "Store", "create_store"} <= set(parley.storage.__all__)
+    names = {"MemoryStore", "SqlStore", "SqliteStore", "Store", "create_store"}
+    assert names <= set(parley.storage.__all__)

@@ -379,6 +379,19 @@ async def test_newest_invocations_come_oldest_first(store: Store) -> None:
     assert [i.node for i in after] == ["n4", "other"]
 
 
+async def test_load_returns_the_conversation_and_its_user_at_once(store: Store) -> None:
+    await store.save_turn(turn(conversation("c1"), user=User("u1", name="ada")))
+    await store.save_turn(turn(conversation("c2", user_id="u2"), user=User("u2", name="bo")))
+
+    conv, user = await store.load("bot", "c1")
+    assert conv is not None and conv.id == "c1" and user == User("u1", name="ada")
+    conv, user = await store.load("bot", "c1", "u2")
+    assert conv is not None and user is not None and user.name == "bo"
+    assert await store.load("bot", "nope") == (None, None)
+    conv, user = await store.load("bot", "u2")
+    assert conv is None and user is not None and user.id == "u2"
+
+
 async def test_user_is_shared_across_bots(store: Store) -> None:
     await store.save_turn(turn(conversation(bot="a"), user=User("u1", data={"from": "a"})))
     await store.save_turn(turn(conversation(bot="b"), user=User("u1", data={"from": "b"})))

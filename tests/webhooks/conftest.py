@@ -8,7 +8,7 @@ from __future__ import annotations
 import socket
 from collections.abc import AsyncIterator, Iterator
 
-import httpx
+import aiohttp
 import pytest
 
 from parley.webhooks import WebhookCaller, make_client
@@ -24,13 +24,13 @@ def seed_url() -> Iterator[str]:
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
+async def client() -> AsyncIterator[aiohttp.ClientSession]:
     async with make_client() as shared:
         yield shared
 
 
 @pytest.fixture
-def caller(client: httpx.AsyncClient) -> WebhookCaller:
+def caller(client: aiohttp.ClientSession) -> WebhookCaller:
     return WebhookCaller(client)
 
 

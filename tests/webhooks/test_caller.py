@@ -9,7 +9,7 @@ import asyncio
 import json
 import time
 
-import httpx
+import aiohttp
 import pytest
 
 from parley.dialects.signatures import verify_sha1
@@ -251,8 +251,16 @@ async def test_calls_on_the_shared_client_run_concurrently(
     assert time.perf_counter() - started < 4  # one after another would take 5 s
 
 
-def test_reset_connection_is_named_through_httpx_wrapping() -> None:
-    error = httpx.ReadError("read failed")
+def test_reset_connection_is_named_through_the_clients_wrapping() -> None:
+    error = aiohttp.ClientOSError(104, "Connection reset by peer")
     error.__cause__ = ConnectionResetError(104, "Connection reset by peer")
 
     assert _reason(error, "http://example.com/") == "connection reset by the webhook"
+
+
+def test_server_closing_without_an_answer_is_named() -> None:
+    error = aiohttp.ServerDisconnectedError()
+
+    assert _reason(error, "http://example.com/") == (
+        "the webhook closed the connection without answering"
+    )

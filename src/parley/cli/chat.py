@@ -80,7 +80,7 @@ async def _chat(
             if state != "bot":
                 out.print(f"[dim](conversation is now {state})[/dim]")
     finally:
-        await client.aclose()
+        await client.close()
         await store.close()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-import httpx
+import aiohttp
 
 from parley.bot.schema import BotSpec
 from parley.errors import ParleyError
@@ -15,7 +15,7 @@ from parley.webhooks import WebhookCaller, resolve_url
 class Callers:
     """One instance per server: every outbound call shares the one pooled HTTP client."""
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: aiohttp.ClientSession) -> None:
         self.client = client
         self.webhook = WebhookCaller(client)
 

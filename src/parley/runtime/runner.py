@@ -143,15 +143,16 @@ class Runtime:
         return TurnOutput(turn_id, result, invocations, latency)
 
     async def _load(self, live: LiveBot, inbound: Inbound) -> tuple[Conversation, User]:
-        conv = await self.store.get_conversation(live.name, inbound.conversation_id)
-        user_id = str(inbound.user.get("id") or (conv.user_id if conv else inbound.conversation_id))
+        requested = str(inbound.user["id"]) if inbound.user.get("id") else None
+        conv, stored_user = await self.store.load(live.name, inbound.conversation_id, requested)
+        user_id = requested or (conv.user_id if conv else inbound.conversation_id)
         if conv is None:
             language = str(inbound.user.get("language") or live.bot.spec.language)
             conv = Conversation(inbound.conversation_id, live.name, user_id, language=language)
         elif conv.user_id != user_id:
             raise BadRequest(f"conversation {conv.id!r} belongs to another user")
         conv.environment = inbound.environment
-        user = await self.store.get_user(user_id) or User(user_id)
+        user = stored_user or User(user_id)
         for key in USER_FIELDS:
             if inbound.user.get(key) is not None:
                 setattr(user, key, inbound.user[key])

@@ -25,17 +25,14 @@ def create_app(bots: list[Bot], settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = create_store(settings.database_url)
         await store.open()
-        client = make_client(
-            max_connections=settings.http_pool_size,
-            max_keepalive_connections=settings.http_pool_size,
-        )
+        client = make_client(max_connections=settings.http_pool_size)
         app.state.runtime = Runtime(
             bots, store, Callers(client), max_text_length=settings.max_text_length
         )
         try:
             yield
         finally:
-            await client.aclose()
+            await client.close()
             await store.close()
 
     app = FastAPI(

@@ -16,7 +16,7 @@ from parley.errors import BadRequest
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 _DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
-_SQLITE_PRAGMAS = (
+SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     # In WAL mode NORMAL loses no committed data on a crash, only the last commits on power loss.
     "PRAGMA synchronous=NORMAL",
@@ -55,7 +55,7 @@ def create_engine(url: sa.URL) -> AsyncEngine:
 
 def _set_sqlite_pragmas(dbapi_connection: DBAPIConnection, _: ConnectionPoolEntry) -> None:
     cursor = dbapi_connection.cursor()
-    for pragma in _SQLITE_PRAGMAS:
+    for pragma in SQLITE_PRAGMAS:
         cursor.execute(pragma)
     cursor.close()
 

@@ -44,6 +44,15 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def get_user(self, user_id: str) -> User | None: ...
 
+    async def load(
+        self, bot: str, conversation_id: str, user_id: str | None = None
+    ) -> tuple[Conversation | None, User | None]:
+        """A conversation and its user at once: `user_id`, else the conversation's user, else
+        the user named like the conversation. Stores with a cost per call do it in one."""
+        conversation = await self.get_conversation(bot, conversation_id)
+        user_id = user_id or (conversation.user_id if conversation else conversation_id)
+        return conversation, await self.get_user(user_id)
+
     @abc.abstractmethod
     async def save_turn(self, record: TurnRecord) -> None:
         """Write the conversation (version + 1), the user, history and invocations at once.

@@ -11,13 +11,12 @@ import asyncio
 import socket
 import ssl
 import time
-from collections.abc import AsyncGenerator, Iterator
-from contextlib import aclosing
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import cast
 from urllib.parse import urlsplit
 
-import httpx
+import aiohttp
+from multidict import CIMultiDict
 
 from parley import __version__
 from parley.bot.schema import WebhookSpec
@@ -28,29 +27,28 @@ from parley.webhooks.urls import resolve_url
 
 __all__ = ["WebhookCaller", "make_client", "resolve_url"]
 
+_CHUNK = 64 * 1024
+
 
 def make_client(
-    *,
-    max_connections: int = 100,
-    max_keepalive_connections: int = 20,
-    keepalive_expiry: float = 30.0,
-) -> httpx.AsyncClient:
+    *, max_connections: int = 100, keepalive_expiry: float = 30.0
+) -> aiohttp.ClientSession:
     """The one pooled client the runtime shares between all webhook calls; close it on exit.
+    Create it inside the running event loop.
 
     Redirects are not followed (a webhook answers, it does not send us elsewhere) and
     `HTTP(S)_PROXY`/`.netrc` from the environment are ignored, so what a bot reaches does
     not depend on how the server process was started.
     """
-    return httpx.AsyncClient(
-        limits=httpx.Limits(
-            max_connections=max_connections,
-            max_keepalive_connections=max_keepalive_connections,
-            keepalive_expiry=keepalive_expiry,
-        ),
-        timeout=httpx.Timeout(30.0),  # each call passes its own; this only backs it up
-        follow_redirects=False,
+    connector = aiohttp.TCPConnector(
+        limit=max_connections, keepalive_timeout=keepalive_expiry, ttl_dns_cache=60
+    )
+    return aiohttp.ClientSession(
+        connector=connector,
         trust_env=False,
+        timeout=aiohttp.ClientTimeout(total=None),  # each call passes its own deadline
         headers={"User-Agent": f"parley/{__version__}"},
+        raise_for_status=False,
     )
 
 
@@ -62,7 +60,7 @@ class WebhookCaller:
     with the same reason in `Invocation.error`.
     """
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: aiohttp.ClientSession) -> None:
         self._client = client
 
     async def __call__(self, call: Call, url: str, turn_id: str) -> tuple[Outcome, Invocation]:
@@ -106,30 +104,26 @@ class WebhookCaller:
         try:
             async with (
                 asyncio.timeout(timeout),
-                self._client.stream(
+                self._client.request(
                     request.method,
                     request.url,
+                    data=request.body if request.method != "GET" else None,
                     headers=request.headers,
-                    content=request.body,
-                    timeout=timeout,
+                    allow_redirects=False,
+                    timeout=aiohttp.ClientTimeout(total=timeout),
                 ) as response,
             ):
-                exchange.status = response.status_code
+                exchange.status = response.status
                 exchange.headers = response.headers
-                # Close the chunk generator at once when we stop early (httpx types it loosely).
-                chunks_gen = cast("AsyncGenerator[bytes, None]", response.aiter_bytes())
-                async with aclosing(chunks_gen) as chunks:
-                    async for chunk in chunks:
-                        exchange.body += chunk
-                        if len(exchange.body) > limit:
-                            del exchange.body[limit:]
-                            exchange.failure = f"response larger than {limit} bytes"
-                            break
-        except httpx.PoolTimeout:
-            exchange.failure = f"timed out after {timeout} s waiting for a free connection"
-        except (TimeoutError, httpx.TimeoutException):
+                async for chunk in response.content.iter_chunked(_CHUNK):
+                    exchange.body += chunk
+                    if len(exchange.body) > limit:
+                        del exchange.body[limit:]
+                        exchange.failure = f"response larger than {limit} bytes"
+                        break
+        except TimeoutError:
             exchange.failure = f"timed out after {timeout} s"
-        except (httpx.RequestError, httpx.InvalidURL, OSError) as exc:
+        except (aiohttp.ClientError, ValueError, OSError) as exc:
             exchange.failure = _reason(exc, request.url)
         return exchange
 
@@ -137,7 +131,7 @@ class WebhookCaller:
 @dataclass(slots=True)
 class _Exchange:
     status: int | None = None
-    headers: httpx.Headers = field(default_factory=httpx.Headers)
+    headers: Mapping[str, str] = field(default_factory=CIMultiDict)
     body: bytearray = field(default_factory=bytearray)
     failure: str | None = None
 
@@ -160,12 +154,12 @@ def _reason(exc: Exception, url: str) -> str:
             return f"TLS certificate not accepted: {cause.verify_message}"
         if isinstance(cause, ssl.SSLError):
             return f"TLS error: {cause.reason or cause}"
-    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+    if isinstance(exc, aiohttp.InvalidURL | aiohttp.NonHttpUrlClientError | ValueError):
         return f"invalid webhook URL: {exc}"
-    if isinstance(exc, httpx.RemoteProtocolError):
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return "the webhook closed the connection without answering"
+    if isinstance(exc, aiohttp.ClientPayloadError | aiohttp.ClientResponseError):
         return f"webhook broke the HTTP exchange: {exc}"
-    if isinstance(exc, httpx.DecodingError):
-        return f"could not decode the response body: {exc}"
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
@@ -175,4 +169,8 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         yield current
+        wrapped = getattr(current, "os_error", None)  # aiohttp's connector errors
+        if isinstance(wrapped, BaseException) and id(wrapped) not in seen:
+            seen.add(id(wrapped))
+            yield wrapped
         current = current.__cause__ or current.__context__

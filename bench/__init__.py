@@ -1,0 +1,4 @@
+"""Throughput of `parley run` against a bare pass-through on the same server stack.
+
+`./bench/run` is the one command; see BENCHMARKS.md.
+"""
