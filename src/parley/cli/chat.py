@@ -32,7 +32,7 @@ def chat(
     """Chat with a bot in the terminal, webhooks and all."""
     settings = Settings.from_env(database_url=database)
     (bot,) = load_bots([bot_dir])
-    asyncio.run(_chat(bot, settings, environment, user, Console(highlight=False)))
+    asyncio.run(_chat(bot, settings, environment, user, Console(highlight=False, soft_wrap=True)))
 
 
 async def _chat(
