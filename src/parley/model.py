@@ -161,6 +161,8 @@ class Conversation:
     entities: dict[str, EntityValue] = field(default_factory=dict)
     team: str | None = None
     version: int = 0
+    updated_at: float = 0.0
+    """When the stored conversation last changed (epoch seconds); 0 for a new one."""
 
     def to_json(self) -> dict[str, JSON]:
         return {

@@ -282,3 +282,16 @@ def test_button_payload_marks_entities_as_structured() -> None:
     turn = run_turn(f, conv, user, p, structured=True)
     calls.append(next(turn))
     assert calls[0].entities["product_name"].detection is Detection.STRUCTURED
+
+
+@pytest.mark.parametrize(
+    ("ttl", "idle", "kept"),
+    [(3600, 3599, True), (3600, 3601, False), (0, 10**9, True)],
+)
+def test_conversation_data_expires_after_the_idle_ttl(ttl: int, idle: int, kept: bool) -> None:
+    f, (conv, user) = flow(settings={"data_ttl": ttl}), new()
+    conv.data, conv.updated_at, conv.version = {"order": "A1"}, 1_000_000.0, 4
+    turn = run_turn(f, conv, user, parse("hi", "greet"), now=1_000_000.0 + idle)
+    with pytest.raises(StopIteration):
+        next(turn)
+    assert conv.data == ({"order": "A1"} if kept else {})

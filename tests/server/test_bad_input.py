@@ -66,6 +66,41 @@ async def test_malformed_dialog_request_is_a_json_4xx_and_saves_nothing(
     assert (await api.get("/api/v1/bots/echo/conversations/c1")).status_code == 404
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 3000 + b"]" * 3000,
+        b'{"conversation_id": "c1", "message": {"content": "hi"}, "user": {"profile": '
+        + b'{"a": ' * 1000
+        + b"1"
+        + b"}" * 1001
+        + b"}",
+        b'{"conversation_id": "c1", "message": {"content": "\xff\xfe"}}',
+        b'{"conversation_id": "c1", "message": {"content": "hi"}, "user": {"device_platform": '
+        + b"9" * 40
+        + b"}}",
+        b'{"conversation_id": "c1", "message": {"content": NaN}}',
+        b'{"conversation_id": "c\\u0000", "message": {"content": "hi"}}',
+        b"\xff\xfe\xfd",
+    ],
+    ids=["deep-array", "deep-profile", "bad-utf8", "huge-int", "nan", "nul-id", "binary"],
+)
+async def test_hostile_bodies_are_4xx_json_errors(api: httpx.AsyncClient, body: bytes) -> None:
+    response = await api.post(DIALOG, content=body, headers={"content-type": "application/json"})
+    assert 400 <= response.status_code < 500, response.text
+    assert set(response.json()["error"]) == {"code", "message"}
+
+
+async def test_unusual_but_valid_text_is_answered(api: httpx.AsyncClient) -> None:
+    for text in ["héllo 漢字 🙂", "hi\u0000there", "' OR 1=1 --", "{{ 7 * 7 }}"]:
+        response = await api.post(DIALOG, json=message(text))
+        assert response.status_code == 200, response.text
+    history = (await api.get("/api/v1/bots/echo/conversations/c1")).json()["history"]
+    assert [h["message"]["content"] for h in history if h["sender"] == "user"] == [
+        "héllo 漢字 🙂", "hi\u0000there", "' OR 1=1 --", "{{ 7 * 7 }}",
+    ]  # fmt: skip
+
+
 async def test_chunked_body_over_the_limit_is_refused(api: httpx.AsyncClient) -> None:
     async def chunks() -> AsyncIterator[bytes]:
         for _ in range(10):

@@ -64,6 +64,7 @@ class SettingsSpec(Spec):
     team: str | None = None
     max_text_length: int = Field(4096, ge=1, le=1_000_000)
     data_limit: int = Field(500, ge=0)
+    data_ttl: float = Field(3 * 3600, ge=0)
     intent_threshold: float = Field(0.6, gt=0, le=1)
     max_hops: int = Field(10, ge=1, le=100)
 

@@ -34,10 +34,17 @@ _Steps = Generator[Call, Outcome, None]
 
 
 def run_turn(
-    flow: Flow, conversation: Conversation, user: User, parse: Parse, *, structured: bool = False
+    flow: Flow,
+    conversation: Conversation,
+    user: User,
+    parse: Parse,
+    *,
+    now: float = 0.0,
+    structured: bool = False,
 ) -> Turn:
-    """Answer one user message. `structured` marks a button payload rather than typed text."""
-    return _Turn(flow, conversation, user, parse, structured).run()
+    """Answer one user message received at `now` (epoch seconds; the engine reads no clock).
+    `structured` marks a button payload rather than typed text."""
+    return _Turn(flow, conversation, user, parse, structured).run(now)
 
 
 class _Turn:
@@ -56,7 +63,10 @@ class _Turn:
         self.bot_break: str | None = None
         self.fresh = conv.version == 0
 
-    def run(self) -> Turn:
+    def run(self, now: float) -> Turn:
+        ttl = self.spec.settings.data_ttl
+        if ttl and self.conv.updated_at and now - self.conv.updated_at > ttl:
+            self.conv.data = {}  # conversation data expires after `data_ttl` idle seconds
         if self.conv.state is State.COMPLETE:
             self._new_conversation()
         if self.conv.state in (State.PENDING, State.AGENT):

@@ -114,7 +114,9 @@ class Runtime:
         parse = live.recognizer.parse(
             inbound.text, conv.language, expecting=asking, today=dt.date.today()
         )
-        turn = run_turn(live.flow, conv, user, parse, structured=inbound.structured)
+        turn = run_turn(
+            live.flow, conv, user, parse, now=time.time(), structured=inbound.structured
+        )
         invocations: list[Invocation] = []
         try:
             call = next(turn)

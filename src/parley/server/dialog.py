@@ -29,7 +29,7 @@ class UserIn(BaseModel):
     name: str | None = Field(None, max_length=256)
     full_name: str | None = Field(None, max_length=256)
     language: str | None = Field(None, max_length=16)
-    device_platform: int | None = None
+    device_platform: int | None = Field(None, ge=0, le=2**31 - 1)
     auth_id: str | None = Field(None, max_length=256)
     auth_code: str | None = Field(None, max_length=256)
     profile: dict[str, Any] | None = Field(None, description="Read by `user_profile` entities.")

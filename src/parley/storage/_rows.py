@@ -89,6 +89,7 @@ def conversation(row: Mapping[Any, Any]) -> Conversation:
         entities={k: _entity(v) for k, v in entities.items()},
         team=row["team"],
         version=row["version"],
+        updated_at=row["updated_at"],
     )
 
 

@@ -64,6 +64,7 @@ class MemoryStore(Store):
             undo.apply(self)
             raise
         record.conversation.version = record.expected_version + 1
+        record.conversation.updated_at = now
         for entry, history_id in zip(record.history, history_ids, strict=True):
             entry.id = history_id
         for inv, invocation_id in zip(record.invocations, invocation_ids, strict=True):

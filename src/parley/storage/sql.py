@@ -116,7 +116,7 @@ class SqlStore(Store):
                 connection, self._insert_invocations, invocation_rows
             )
 
-        record.conversation.version = expected + 1
+        record.conversation.version, record.conversation.updated_at = expected + 1, now
         for entry, history_id in zip(record.history, history_ids, strict=True):
             entry.id = history_id
         for inv, invocation_id in zip(record.invocations, invocation_ids, strict=True):

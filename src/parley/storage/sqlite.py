@@ -169,7 +169,7 @@ class SqliteStore(Store):
         history_ids, invocation_ids = await self._run(
             self._save, conv, user, history_rows, invocation_rows, writes=True
         )
-        record.conversation.version = expected + 1
+        record.conversation.version, record.conversation.updated_at = expected + 1, now
         for entry, history_id in zip(record.history, history_ids, strict=True):
             entry.id = history_id
         for inv, invocation_id in zip(record.invocations, invocation_ids, strict=True):
