@@ -118,21 +118,65 @@ class SlotSpec(Spec):
     profile_key: str | None = None
 
 
+class AuthSpec(Spec):
+    """`{type: basic, username, password}` or `{type: bearer, token}` (or `type: none`)."""
+
+    type: Literal["none", "basic", "bearer"] = "none"
+    username: str | None = None
+    password: str | None = None
+    token: str | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> AuthSpec:
+        if self.type == "basic" and (self.username is None or self.password is None):
+            raise ValueError("basic auth needs `username` and `password`")
+        if self.type == "bearer" and not self.token:
+            raise ValueError("bearer auth needs `token`")
+        return self
+
+
+class TemplateSpec(Spec):
+    """Reusable webhook settings (SAP CAI's templates): a webhook's own keys win."""
+
+    auth: AuthSpec | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: Any = None
+
+
+DIALECTS = ("haptik", "cai", "rasa", "dialogflow")
+
+
 class WebhookSpec(Spec):
     """A webhook call: relative `path` joined to the environment's base URL, or absolute `url`."""
 
     path: str | None = None
     url: str | None = None
-    dialect: Literal["haptik"] = "haptik"
+    dialect: Literal["haptik", "cai", "rasa", "dialogflow"] = "haptik"
     secret: str | None = None
     timeout: float = Field(30.0, gt=0, le=300)
     max_response_bytes: int = Field(1_000_000, gt=0)
+    method: Literal["GET", "POST", "PUT", "DELETE", "PATCH"] = "POST"
+    headers: dict[str, str] = Field(default_factory=dict)
+    auth: AuthSpec | None = None
+    template: str | None = None
+    body: Any = None
+    action: str | None = None
 
     @model_validator(mode="after")
     def _one_target(self) -> WebhookSpec:
         if (self.path is None) == (self.url is None):
             raise ValueError("a webhook needs exactly one of `path` or `url`")
         return self
+
+    def with_template(self, template: TemplateSpec) -> WebhookSpec:
+        """This webhook with a template's auth, headers and body filled in under its own."""
+        return self.model_copy(
+            update={
+                "auth": self.auth or template.auth,
+                "headers": {**template.headers, **self.headers},
+                "body": self.body if self.body is not None else template.body,
+            }
+        )
 
 
 class NextSpec(Spec):
@@ -164,6 +208,7 @@ class BotSpec(Spec):
     intents: dict[str, IntentSpec] = Field(default_factory=dict)
     nodes: dict[str, NodeSpec]
     responses: dict[str, ResponseText] = Field(default_factory=dict)
+    templates: dict[str, TemplateSpec] = Field(default_factory=dict)
     start: str | None = None
 
     def response_text(self, key: str, language: str) -> str | None:

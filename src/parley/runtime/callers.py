@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import aiohttp
 
-from parley.bot.schema import BotSpec
+from parley.bot.schema import BotSpec, WebhookSpec
 from parley.errors import ParleyError
 from parley.model import Call, Invocation, Outcome
 from parley.webhooks import WebhookCaller, resolve_url
@@ -23,6 +24,9 @@ class Callers:
         if call.kind != "webhook":
             return self._refused(call, turn_id, f"no caller for {call.kind!r} calls")
         environment = call.conversation.environment.value
+        spec: WebhookSpec = call.spec
+        if spec.template is not None:
+            call = replace(call, spec=spec.with_template(bot.templates[spec.template]))
         try:
             url = resolve_url(call.spec, bot.environments, environment)
         except ParleyError as exc:

@@ -133,3 +133,20 @@ def test_empty_secret_is_reported(check: Check, secret: str) -> None:
     assert [(p.line, p.key, p.message) for p in problems] == [
         (7, "nodes.price.webhook.secret", "the secret is empty: give it a value or remove `secret`")
     ]
+
+
+def test_unknown_webhook_template_is_named(check: Check) -> None:
+    problems = check(
+        """
+        name: b
+        templates: {partner: {headers: {X-Client: parley}}}
+        intents: {hi: {examples: [hi]}}
+        nodes:
+          a:
+            intents: [hi]
+            webhook: {url: "http://127.0.0.1:9/x", template: partnr}
+        """
+    )
+    assert where(problems) == [(7, "nodes.a.webhook.template")]
+    assert "unknown template `partnr`" in problems[0].message
+    assert "partner" in problems[0].message

@@ -31,6 +31,10 @@ def check_webhooks(spec: BotSpec, source: SourceMap) -> list[Problem]:
         if webhook.secret is not None and not webhook.secret.strip():
             message = "the secret is empty: give it a value or remove `secret`"
             out.append(source.problem((*path, "secret"), message))
+        if webhook.template is not None and webhook.template not in spec.templates:
+            known = ", ".join(sorted(spec.templates)) or "none defined"
+            message = f"unknown template `{webhook.template}` (templates: {known})"
+            out.append(source.problem((*path, "template"), message))
     return out
 
 
