@@ -197,6 +197,10 @@ class Call:
     user: User
     text: str = ""
     event: str = "API_INTEGRATION"
+    parse: Parse | None = None
+    """The message's NLU result, for dialects that send it (CAI's `nlp`, Rasa's tracker)."""
+    now: float = 0.0
+    """When the turn began (epoch seconds): dialects put timestamps from here, never a clock."""
 
 
 @dataclass(slots=True)
@@ -215,6 +219,8 @@ class Outcome:
     variables: dict[str, JSON] | None = None
     language: str | None = None
     failure: str | None = None
+    notes: list[str] = field(default_factory=list)
+    """What the answer asked for that parley does not do (yet): for the log, never a failure."""
 
     @classmethod
     def failed(cls, reason: str) -> Outcome:

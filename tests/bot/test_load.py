@@ -132,9 +132,8 @@ def test_problems_name_the_file_as_given(
 ) -> None:
     folder = write_bot("name: shop\nnodes: {greet: {says: hi}}\n")
     monkeypatch.chdir(folder.parent)
-    assert [str(p) for p in check_bot("bot", env={})] == [
-        "bot/bot.yaml:2: nodes.greet: unreachable: no intent, `start` or `next` leads to this node"
-    ]
+    (problem,) = [str(p) for p in check_bot("bot", env={})]
+    assert problem.startswith("bot/bot.yaml:2: nodes.greet: unreachable: no intent, `start`")
 
 
 @pytest.mark.parametrize("env", [{}, {"SHOP_WEBHOOK_SECRET": "s3cret"}])

@@ -179,6 +179,35 @@ class WebhookSpec(Spec):
         )
 
 
+class BotWebhookSpec(Spec):
+    """Aimylogic's bot-level webhook: one URL for the whole bot, called by nodes' `event`s.
+    Test conversations use `test_url` when it is set."""
+
+    url: str
+    test_url: str | None = None
+    dialect: Literal["aimylogic"] = "aimylogic"
+    headers: dict[str, str] = Field(default_factory=dict)
+    timeout: float = Field(30.0, gt=0, le=300)
+    max_response_bytes: int = Field(1_000_000, gt=0)
+
+
+class HttpSpec(Spec):
+    """The HTTP request block: a one-off call whose JSON answer is saved into variables.
+    `url`, header values and string leaves of `body` are templates; `save` maps a variable
+    to a path in the answer (`data.items[0].name`)."""
+
+    method: Literal["GET", "POST", "PUT", "DELETE", "PATCH"] = "GET"
+    url: str
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: Any = None
+    save: dict[str, str] = Field(default_factory=dict)
+    timeout: float = Field(10.0, gt=0, le=300)
+    max_response_bytes: int = Field(1_000_000, gt=0)
+    on_success: str | None = None
+    on_failure: str | None = None
+    dialect: Literal["http"] = Field("http", exclude=True)
+
+
 class NextSpec(Spec):
     if_: str | None = Field(None, alias="if")
     node: str
@@ -189,6 +218,9 @@ class NodeSpec(Spec):
     entities: dict[str, SlotSpec] = Field(default_factory=dict)
     says: SayList = Field(default_factory=list)
     webhook: WebhookSpec | None = None
+    event: str | None = None
+    event_enabled: bool = True
+    http: HttpSpec | None = None
     success: SayList = Field(default_factory=list)
     failure: SayList = Field(default_factory=list)
     end: bool = False
@@ -209,6 +241,7 @@ class BotSpec(Spec):
     nodes: dict[str, NodeSpec]
     responses: dict[str, ResponseText] = Field(default_factory=dict)
     templates: dict[str, TemplateSpec] = Field(default_factory=dict)
+    webhook: BotWebhookSpec | None = None
     start: str | None = None
 
     def response_text(self, key: str, language: str) -> str | None:

@@ -6,8 +6,10 @@
 
 from __future__ import annotations
 
+from parley.dialects.aimylogic import AimylogicDialect
 from parley.dialects.base import Dialect, UnknownDialect, WireRequest, WireResponse
 from parley.dialects.haptik import HaptikDialect
+from parley.dialects.http import HttpBlockDialect
 
 __all__ = [
     "Dialect",
@@ -18,7 +20,14 @@ __all__ = [
     "get_dialect",
 ]
 
-_DIALECTS: dict[str, Dialect] = {dialect.name: dialect for dialect in (HaptikDialect(),)}
+_DIALECTS: dict[str, Dialect] = {
+    dialect.name: dialect
+    for dialect in (
+        HaptikDialect(),
+        AimylogicDialect(),
+        HttpBlockDialect(),
+    )
+}
 
 
 def get_dialect(name: str) -> Dialect:

@@ -52,15 +52,19 @@ class Templates:
         except Exception as exc:
             raise TemplateFailed(f"template {source!r} failed: {exc}") from exc
 
-    def test(self, expression: str, variables: Mapping[str, Any]) -> bool:
+    def evaluate(self, expression: str, variables: Mapping[str, Any]) -> Any:
+        """The value of a Jinja expression (undefined → None), for typed substitutions."""
         condition = self._conditions.get(expression)
         if condition is None:
             condition = self._env.compile_expression(expression, undefined_to_none=True)
             self._conditions[expression] = condition
         try:
-            return bool(condition(**variables))
+            return condition(**variables)
         except Exception as exc:
-            raise TemplateFailed(f"condition {expression!r} failed: {exc}") from exc
+            raise TemplateFailed(f"expression {expression!r} failed: {exc}") from exc
+
+    def test(self, expression: str, variables: Mapping[str, Any]) -> bool:
+        return bool(self.evaluate(expression, variables))
 
 
 def variables(conversation: Conversation, user: User, parse: Parse | None) -> dict[str, Any]:

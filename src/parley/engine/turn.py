@@ -9,11 +9,12 @@ callers; tests and `parley chat` may drive it with stubs. It mutates the `Conver
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Generator, Iterable
 from dataclasses import replace
 from typing import Any
 
-from parley.bot.schema import NodeSpec, ResponseRef, RichSay, Say, SlotSpec
+from parley.bot.schema import HttpSpec, NodeSpec, ResponseRef, RichSay, Say, SlotSpec
 from parley.engine.flow import Flow
 from parley.engine.templates import TemplateFailed, variables
 from parley.model import (
@@ -31,6 +32,7 @@ from parley.model import (
 
 Turn = Generator[Call, Outcome, TurnResult]
 _Steps = Generator[Call, Outcome, None]
+_WHOLE_EXPRESSION = re.compile(r"\{\{\s*(.+?)\s*\}\}", re.DOTALL)
 
 
 def run_turn(
@@ -62,8 +64,10 @@ class _Turn:
         self.handoff = False
         self.bot_break: str | None = None
         self.fresh = conv.version == 0
+        self.now = 0.0
 
     def run(self, now: float) -> Turn:
+        self.now = now
         ttl = self.spec.settings.data_ttl
         if ttl and self.conv.updated_at and now - self.conv.updated_at > ttl:
             self.conv.data = {}  # conversation data expires after `data_ttl` idle seconds
@@ -132,23 +136,50 @@ class _Turn:
             self.conv.node, self.conv.asking = name, None
             if not self._collect(node):
                 return
-            self._say(node.says)
-            status = True
-            if node.webhook is not None:
-                outcome = yield self._call(name, node)
-                if not self._apply(outcome):
-                    return
-                status = outcome.status
-            self._say(node.success if status else node.failure)
-            if node.end:
-                if status:
-                    self.conv.state = State.COMPLETE
-                return
-            target = self._next(node)
+            target = yield from self._blocks(name, node)
             if target is None:
                 return
             name = target
         self._break(f"more than {self.spec.settings.max_hops} node transitions in one turn")
+
+    def _blocks(self, name: str, node: NodeSpec) -> Generator[Call, Outcome, str | None]:
+        """A node's blocks in order: the bot webhook's event, says, the HTTP block, the
+        webhook, success/failure says; then the node to visit next, or None to stop."""
+        bot_webhook = self.spec.webhook
+        if node.event and node.event_enabled and bot_webhook is not None:
+            outcome = yield self._call("event", name, node, bot_webhook, event=node.event)
+            if not self._apply(outcome):
+                return None
+        self._say(node.says)
+        jump = None
+        if node.http is not None:
+            outcome = yield self._call("http", name, node, self._render_http(node.http))
+            if outcome.failure is not None and node.http.on_failure:
+                return node.http.on_failure  # the block's own failure branch, no bot break
+            if not self._apply(outcome):
+                return None
+            jump = node.http.on_success
+        status = True
+        if node.webhook is not None:
+            outcome = yield self._call("webhook", name, node, node.webhook)
+            if not self._apply(outcome):
+                return None
+            status = outcome.status
+        self._say(node.success if status else node.failure)
+        if node.end:
+            if status:
+                self.conv.state = State.COMPLETE
+            return None
+        return jump or self._next(node)
+
+    def _render_http(self, http: HttpSpec) -> HttpSpec:
+        return http.model_copy(
+            update={
+                "url": self._render(http.url),
+                "headers": {k: self._render(v) for k, v in http.headers.items()},
+                "body": self._render_deep(http.body, typed=True),
+            }
+        )
 
     def _collect(self, node: NodeSpec) -> bool:
         """Fill the node's entities; ask for the first required one still missing."""
@@ -184,16 +215,21 @@ class _Turn:
         self.conv.asking = name
         self._say(slot.prompt or [f"What is the {name.replace('_', ' ')}?"])
 
-    def _call(self, name: str, node: NodeSpec) -> Call:
+    def _call(
+        self, kind: str, name: str, node: NodeSpec, spec: Any, event: str = "API_INTEGRATION"
+    ) -> Call:
         entities = {k: self.conv.entities[k] for k in node.entities if k in self.conv.entities}
         return Call(
-            kind="webhook",
+            kind=kind,
             node=name,
-            spec=node.webhook,
+            spec=spec,
             entities=entities,
             conversation=self.conv,
             user=self.user,
             text=self.parse.text,
+            event=event,
+            parse=self.parse,
+            now=self.now,
         )
 
     def _apply(self, outcome: Outcome) -> bool:
@@ -274,13 +310,18 @@ class _Turn:
                 return source
             raise
 
-    def _render_deep(self, value: Any) -> Any:
+    def _render_deep(self, value: Any, *, typed: bool = False) -> Any:
+        """Templates in every string of `value`. With `typed`, a string that is one whole
+        `{{ expression }}` becomes the expression's value, keeping its JSON type."""
         if isinstance(value, str):
+            whole = _WHOLE_EXPRESSION.fullmatch(value) if typed else None
+            if whole is not None:
+                return self.flow.templates.evaluate(whole.group(1), self._variables())
             return self._render(value)
         if isinstance(value, list):
-            return [self._render_deep(v) for v in value]
+            return [self._render_deep(v, typed=typed) for v in value]
         if isinstance(value, dict):
-            return {k: self._render_deep(v) for k, v in value.items()}
+            return {k: self._render_deep(v, typed=typed) for k, v in value.items()}
         return value
 
     def _variables(self) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import aiohttp
 
-from parley.bot.schema import BotSpec, WebhookSpec
+from parley.bot.schema import BotSpec, BotWebhookSpec, WebhookSpec
 from parley.errors import ParleyError
 from parley.model import Call, Invocation, Outcome
 from parley.webhooks import WebhookCaller, resolve_url
@@ -21,17 +21,27 @@ class Callers:
         self.webhook = WebhookCaller(client)
 
     async def perform(self, bot: BotSpec, call: Call, turn_id: str) -> tuple[Outcome, Invocation]:
-        if call.kind != "webhook":
-            return self._refused(call, turn_id, f"no caller for {call.kind!r} calls")
-        environment = call.conversation.environment.value
-        spec: WebhookSpec = call.spec
-        if spec.template is not None:
-            call = replace(call, spec=spec.with_template(bot.templates[spec.template]))
         try:
-            url = resolve_url(call.spec, bot.environments, environment)
+            url, call = self._target(bot, call)
         except ParleyError as exc:
             return self._refused(call, turn_id, exc.message)
         return await self.webhook(call, url, turn_id)
+
+    @staticmethod
+    def _target(bot: BotSpec, call: Call) -> tuple[str, Call]:
+        """Where the call goes, for the conversation's environment, and the call to send."""
+        environment = call.conversation.environment.value
+        if call.kind == "event":  # the bot-level (Aimylogic) webhook
+            spec: BotWebhookSpec = call.spec
+            return (spec.test_url if environment == "test" and spec.test_url else spec.url), call
+        if call.kind == "http":  # the HTTP request block, its URL already rendered
+            return call.spec.url, call
+        if call.kind != "webhook":
+            raise ParleyError(f"no caller for {call.kind!r} calls")
+        webhook: WebhookSpec = call.spec
+        if webhook.template is not None:
+            call = replace(call, spec=webhook.with_template(bot.templates[webhook.template]))
+        return resolve_url(call.spec, bot.environments, environment), call
 
     @staticmethod
     def _refused(call: Call, turn_id: str, reason: str) -> tuple[Outcome, Invocation]:

@@ -53,7 +53,8 @@ def make_client(
 
 
 class WebhookCaller:
-    """Runs `kind="webhook"` calls over a shared client; returns the outcome and its log entry.
+    """Runs webhook, event and HTTP-block calls over a shared client; returns the outcome and
+    its log entry.
 
     Never raises for what the network or the webhook does: timeouts, refused connections,
     bad statuses, oversized or malformed answers all come back as `Outcome.failed(reason)`,
@@ -70,7 +71,7 @@ class WebhookCaller:
             bot=call.conversation.bot,
             conversation_id=call.conversation.id,
             node=call.node,
-            kind="webhook",
+            kind=call.kind,
             url=mask_url(url),
             created_at=time.time(),
             dialect=spec.dialect,

@@ -42,7 +42,11 @@ def test_next_naming_an_unknown_node_is_reported(check: Check) -> None:
     )
     assert [(p.line, p.key, p.message) for p in problems] == [
         (8, "nodes.thanks.next[0].node", "unknown node `sign_of`; did you mean `sign_off`?"),
-        (9, "nodes.sign_off", "unreachable: no intent, `start` or `next` leads to this node"),
+        (
+            9,
+            "nodes.sign_off",
+            "unreachable: no intent, `start`, `next` or HTTP branch leads to this node",
+        ),
     ]
 
 
@@ -72,7 +76,10 @@ def test_unreachable_node_is_reported(check: Check) -> None:
         """
     )
     assert where(problems) == [(14, "nodes.orphan")]
-    assert problems[0].message == "unreachable: no intent, `start` or `next` leads to this node"
+    assert (
+        problems[0].message
+        == "unreachable: no intent, `start`, `next` or HTTP branch leads to this node"
+    )
 
 
 def test_cycles_through_next_are_reachable_from_an_entry_point(check: Check) -> None:

@@ -37,6 +37,13 @@ def check_templates(spec: BotSpec, source: SourceMap) -> list[Problem]:
         for index, step in enumerate(node.next):
             if step.if_ is not None:
                 out.append(_expression(step.if_, ("nodes", name, "next", index, "if"), source))
+        if node.http is not None:
+            http: KeyPath = ("nodes", name, "http")
+            out.append(_template(node.http.url, (*http, "url"), source))
+            out += [
+                _template(v, (*http, "headers", k), source) for k, v in node.http.headers.items()
+            ]
+            out += [_template(t, p, source) for p, t in _strings(node.http.body, (*http, "body"))]
     return [problem for problem in out if problem is not None]
 
 

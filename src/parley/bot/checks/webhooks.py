@@ -18,6 +18,10 @@ def check_webhooks(spec: BotSpec, source: SourceMap) -> list[Problem]:
     for env_name, environment in spec.environments.items():
         if environment.base_url is not None:
             out += _check_url(environment.base_url, ("environments", env_name, "base_url"), source)
+    if spec.webhook is not None:
+        out += _check_url(spec.webhook.url, ("webhook", "url"), source)
+        if spec.webhook.test_url is not None:
+            out += _check_url(spec.webhook.test_url, ("webhook", "test_url"), source)
     with_base = [e for e in ENVIRONMENTS if _base_url(spec, e) is not None]
     for name, node in spec.nodes.items():
         webhook = node.webhook
