@@ -80,7 +80,7 @@ def test_missing_required_key_is_reported_at_its_parent(check: Check) -> None:
 def test_missing_top_level_key_is_reported_at_the_document(check: Check) -> None:
     problems = check("# a shop\nname: shop\n")
     assert [(p.line, p.key, p.message) for p in problems] == [
-        (2, "", "missing required key `nodes`")
+        (2, "", "missing required key `nodes` (or a bot-level `logic:`)")
     ]
 
 

@@ -67,6 +67,8 @@ class SettingsSpec(Spec):
     data_ttl: float = Field(3 * 3600, ge=0)
     intent_threshold: float = Field(0.6, gt=0, le=1)
     max_hops: int = Field(10, ge=1, le=100)
+    report_errors: bool = False
+    """Report failed webhook calls to `<base>/errors` (SAP CAI dialect)."""
 
 
 class EntitySpec(Spec):
@@ -208,6 +210,24 @@ class HttpSpec(Spec):
     dialect: Literal["http"] = Field("http", exclude=True)
 
 
+class LogicWebhookSpec(Spec):
+    """Self-hosted logic (Init.ai): the whole conversation logic on the owner's server, which
+    acknowledges at once and posts its result to parley's callback later."""
+
+    url: str
+    test_url: str | None = None
+    dialect: Literal["initai"] = "initai"
+    timeout: float = Field(10.0, gt=0, le=300)
+    max_response_bytes: int = Field(1_000_000, gt=0)
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+class LogicSpec(Spec):
+    """Bot-level `logic:`: every user message goes to the logic instead of the node graph."""
+
+    webhook: LogicWebhookSpec
+
+
 class NextSpec(Spec):
     if_: str | None = Field(None, alias="if")
     node: str
@@ -238,11 +258,19 @@ class BotSpec(Spec):
     settings: SettingsSpec = Field(default_factory=SettingsSpec)
     entities: dict[str, EntitySpec] = Field(default_factory=dict)
     intents: dict[str, IntentSpec] = Field(default_factory=dict)
-    nodes: dict[str, NodeSpec]
+    nodes: dict[str, NodeSpec] = Field(default_factory=dict)
     responses: dict[str, ResponseText] = Field(default_factory=dict)
     templates: dict[str, TemplateSpec] = Field(default_factory=dict)
     webhook: BotWebhookSpec | None = None
+    logic: LogicSpec | None = None
     start: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nodes_or_logic(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "nodes" not in data and "logic" not in data:
+            raise ValueError("missing required key `nodes` (or a bot-level `logic:`)")
+        return data
 
     def response_text(self, key: str, language: str) -> str | None:
         """The catalog text for `key` in `language`, else the bot's language, else any."""

@@ -14,7 +14,15 @@ from collections.abc import Generator, Iterable
 from dataclasses import replace
 from typing import Any
 
-from parley.bot.schema import HttpSpec, NodeSpec, ResponseRef, RichSay, Say, SlotSpec
+from parley.bot.schema import (
+    HttpSpec,
+    LogicWebhookSpec,
+    NodeSpec,
+    ResponseRef,
+    RichSay,
+    Say,
+    SlotSpec,
+)
 from parley.engine.flow import Flow
 from parley.engine.templates import TemplateFailed, variables
 from parley.model import (
@@ -75,6 +83,9 @@ class _Turn:
             self._new_conversation()
         if self.conv.state in (State.PENDING, State.AGENT):
             return self._result()  # a human answers now; the runtime stores the message
+        if self.spec.logic is not None:
+            yield from self._logic(self.spec.logic.webhook)
+            return self._result()
         try:
             target = self._route()
             if target is not None:
@@ -120,6 +131,23 @@ class _Turn:
             return self.spec.start
         self._say([self.spec.settings.fallback_message])
         return None
+
+    def _logic(self, webhook: LogicWebhookSpec) -> _Steps:
+        """Self-hosted logic answers every message; saying nothing is its right (a reset)."""
+        self.nodes.append("logic")
+        call = Call(
+            kind="logic",
+            node="logic",
+            spec=webhook,
+            entities={name: values[0] for name, values in self.parse.entities.items()},
+            conversation=self.conv,
+            user=self.user,
+            text=self.parse.text,
+            parse=self.parse,
+            now=self.now,
+        )
+        outcome = yield call
+        self._apply(outcome)
 
     def _intent_node(self) -> str | None:
         best = self.parse.intent
