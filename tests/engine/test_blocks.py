@@ -6,7 +6,7 @@ from typing import Any
 
 from parley.bot.schema import BotSpec, BotWebhookSpec, HttpSpec
 from parley.engine import Flow
-from parley.model import Call, Outcome
+from parley.model import Call, Message, Outcome
 
 from .test_turn import drive, new, parse, texts
 
@@ -119,3 +119,29 @@ def test_http_block_success_branch_wins_over_next() -> None:
     conv, user = new()
     result, _ = drive(flow(stock=stock), conv, user, parse("stock", "stock"), lambda c: Outcome())
     assert result.nodes == ["stock", "unseen"]
+
+
+LOGIC = {"webhook": {"url": "http://127.0.0.1:9/logic"}}
+
+
+def test_bot_level_logic_answers_every_message_instead_of_the_nodes() -> None:
+    f = Flow(BotSpec.model_validate({**BOT, "logic": LOGIC}))
+    conv, user = new()
+    answer = Outcome(messages=[Message.text("from logic")], data={"step": 2})
+    result, calls = drive(f, conv, user, parse("hi", "greet"), lambda call: answer)
+    assert [c.kind for c in calls] == ["logic"] and texts(result) == ["from logic"]
+    assert conv.data == {"step": 2} and result.bot_break is None
+
+
+def test_logic_may_say_nothing_without_a_bot_break() -> None:
+    f = Flow(BotSpec.model_validate({**BOT, "logic": LOGIC}))
+    conv, user = new()
+    result, _ = drive(f, conv, user, parse("/reset"), lambda call: Outcome())
+    assert result.messages == [] and result.bot_break is None
+
+
+def test_disabled_logic_hands_the_bot_back_to_its_nodes() -> None:
+    f = Flow(BotSpec.model_validate({**BOT, "logic": {**LOGIC, "enabled": False}}))
+    conv, user = new()
+    result, calls = drive(f, conv, user, parse("hi", "greet"), lambda call: Outcome())
+    assert [c.kind for c in calls] == ["event"]

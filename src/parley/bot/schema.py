@@ -223,9 +223,11 @@ class LogicWebhookSpec(Spec):
 
 
 class LogicSpec(Spec):
-    """Bot-level `logic:`: every user message goes to the logic instead of the node graph."""
+    """Bot-level `logic:`: every user message goes to the logic instead of the node graph
+    (`enabled: false` hands the bot back to its nodes without removing the logic)."""
 
     webhook: LogicWebhookSpec
+    enabled: bool = True
 
 
 class NextSpec(Spec):

@@ -83,7 +83,7 @@ class _Turn:
             self._new_conversation()
         if self.conv.state in (State.PENDING, State.AGENT):
             return self._result()  # a human answers now; the runtime stores the message
-        if self.spec.logic is not None:
+        if self.spec.logic is not None and self.spec.logic.enabled:
             yield from self._logic(self.spec.logic.webhook)
             return self._result()
         try:
