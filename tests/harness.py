@@ -30,9 +30,9 @@ def write_bot(folder: Path, yaml_text: str) -> Path:
 
 
 @contextmanager
-def serve(bot_dirs: list[Path], settings: Settings) -> Iterator[str]:
-    """Run `parley run`'s app on a free port; yields its base URL."""
-    port = free_port()
+def serve(bot_dirs: list[Path], settings: Settings, port: int | None = None) -> Iterator[str]:
+    """Run `parley run`'s app on `port` (default: a free one); yields its base URL."""
+    port = port or free_port()
     app = create_app([load_bot(p) for p in bot_dirs], settings)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)

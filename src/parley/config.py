@@ -23,6 +23,14 @@ class Settings:
     max_text_length: int = 4096
     log_level: str = "info"
     http_pool_size: int = 100
+    secret_key: str = ""
+    """Signs the tokens logic servers post results with; empty: a random key per process."""
+    public_url: str = ""
+    """How logic servers reach this server (callbacks); empty: `http://{host}:{port}`."""
+
+    @property
+    def callback_base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

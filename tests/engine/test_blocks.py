@@ -143,5 +143,5 @@ def test_logic_may_say_nothing_without_a_bot_break() -> None:
 def test_disabled_logic_hands_the_bot_back_to_its_nodes() -> None:
     f = Flow(BotSpec.model_validate({**BOT, "logic": {**LOGIC, "enabled": False}}))
     conv, user = new()
-    result, calls = drive(f, conv, user, parse("hi", "greet"), lambda call: Outcome())
+    _, calls = drive(f, conv, user, parse("hi", "greet"), lambda call: Outcome())
     assert [c.kind for c in calls] == ["event"]

@@ -65,7 +65,7 @@ async def test_reopening_a_sqlite_file_keeps_data_and_migrates_nothing(sqlite_ur
 
     async with store:
         assert await store.get_user("u1") == User("u1", data={"kept": True})
-        assert await scalar(store, "SELECT version_num FROM alembic_version") == "0001"
+        assert await scalar(store, "SELECT version_num FROM alembic_version") == "0002"
 
     assert statements, "open() should have read the schema version"
     assert not [s for s in statements if s.split()[0].upper() in {"CREATE", "ALTER", "DROP"}]
@@ -112,7 +112,18 @@ async def test_migrations_downgrade_and_upgrade_again(sqlite_url: str) -> None:
         assert await connection.run_sync(migrate, "base") == ["alembic_version"]
         tables = await connection.run_sync(migrate, "head")
 
-    assert tables == ["alembic_version", "conversations", "history", "invocations", "users"]
+    assert tables == [
+        "agents",
+        "alembic_version",
+        "assignments",
+        "businesses",
+        "conversations",
+        "credentials",
+        "history",
+        "invocations",
+        "teams",
+        "users",
+    ]
 
 
 async def test_database_errors_are_storage_errors_without_the_row_values(sql_url: str) -> None:

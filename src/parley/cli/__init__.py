@@ -1,4 +1,4 @@
-"""The `parley` command: run · chat · check · logs."""
+"""The parley CLI: run · chat · check · logs · init · business · team · agent · credentials."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from parley.cli import chat, check, logs, run
+from parley.cli import accounts, chat, check, init, logs, run
 from parley.errors import BotInvalid, ParleyError
 
 app = typer.Typer(
@@ -45,6 +45,8 @@ app.command("run")(_reported(run.run))
 app.command("chat")(_reported(chat.chat))
 app.command("check")(_reported(check.check))
 app.command("logs")(_reported(logs.logs))
+app.command("init")(_reported(init.init))
+accounts.register(app, _reported)
 
 
 def main() -> None:

@@ -41,7 +41,8 @@ async def _chat(
     store = create_store(settings.database_url)
     await store.open()
     client = make_client()
-    runtime = Runtime([bot], store, Callers(client), max_text_length=settings.max_text_length)
+    callers = Callers(client)
+    runtime = Runtime([bot], store, callers, max_text_length=settings.max_text_length)
     conversation = f"cli-{uuid.uuid4().hex[:8]}"
     choices: list[dict[str, Any]] = []
     out.print(f"[bold]{bot.spec.name}[/bold] ({environment.value}) — {HELP}")
@@ -80,6 +81,7 @@ async def _chat(
             if state != "bot":
                 out.print(f"[dim](conversation is now {state})[/dim]")
     finally:
+        await callers.aclose()
         await client.close()
         await store.close()
 

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from parley.dialects.aimylogic import AimylogicDialect
 from parley.dialects.base import Dialect, UnknownDialect, WireRequest, WireResponse
+from parley.dialects.cai import CaiDialect
+from parley.dialects.dialogflow import DialogflowDialect
 from parley.dialects.haptik import HaptikDialect
 from parley.dialects.http import HttpBlockDialect
+from parley.dialects.initai import InitaiDialect
+from parley.dialects.rasa import RasaDialect
 
 __all__ = [
     "Dialect",
@@ -26,6 +30,10 @@ _DIALECTS: dict[str, Dialect] = {
         HaptikDialect(),
         AimylogicDialect(),
         HttpBlockDialect(),
+        CaiDialect(),
+        RasaDialect(),
+        DialogflowDialect(),
+        InitaiDialect(),
     )
 }
 

@@ -53,6 +53,11 @@ class Dialect(abc.ABC):
     def decode(self, call: Call, response: WireResponse) -> Outcome:
         """The outcome `response` means for `call`; a failure names what was wrong."""
 
+    def error_report(self, call: Call, url: str, reason: str) -> WireRequest | None:
+        """What to send to the protocol's error endpoint `url` after `call` failed for
+        `reason`, or None when the protocol has none (the default)."""
+        return None
+
 
 class UnknownDialect(ParleyError):
     code = "unknown_dialect"

@@ -7,25 +7,41 @@ from dataclasses import replace
 
 import aiohttp
 
-from parley.bot.schema import BotSpec, BotWebhookSpec, WebhookSpec
+from parley.bot.schema import BotSpec, BotWebhookSpec, LogicWebhookSpec, WebhookSpec
+from parley.config import Settings
 from parley.errors import ParleyError
 from parley.model import Call, Invocation, Outcome
+from parley.runtime.logic import LogicCaller, LogicInvocations
 from parley.webhooks import WebhookCaller, resolve_url
+from parley.webhooks.errors import ErrorReporter
 
 
 class Callers:
     """One instance per server: every outbound call shares the one pooled HTTP client."""
 
-    def __init__(self, client: aiohttp.ClientSession) -> None:
+    def __init__(
+        self, client: aiohttp.ClientSession, logic: LogicInvocations | None = None
+    ) -> None:
         self.client = client
         self.webhook = WebhookCaller(client)
+        self.logic = LogicCaller(self.webhook, logic or LogicInvocations.ephemeral(Settings()))
+        self.errors = ErrorReporter(client)
 
     async def perform(self, bot: BotSpec, call: Call, turn_id: str) -> tuple[Outcome, Invocation]:
         try:
             url, call = self._target(bot, call)
         except ParleyError as exc:
             return self._refused(call, turn_id, exc.message)
-        return await self.webhook(call, url, turn_id)
+        if call.kind == "logic":  # self-hosted logic (Init.ai): the result comes back later
+            return await self.logic(bot, call, url, turn_id)
+        outcome, invocation = await self.webhook(call, url, turn_id)
+        if outcome.failure is not None and call.kind == "webhook" and bot.settings.report_errors:
+            self.errors.report(call, outcome.failure, bot.environments)
+        return outcome, invocation
+
+    async def aclose(self) -> None:
+        """Wait for error reports still being sent; call before closing the client."""
+        await self.errors.aclose()
 
     @staticmethod
     def _target(bot: BotSpec, call: Call) -> tuple[str, Call]:
@@ -34,6 +50,9 @@ class Callers:
         if call.kind == "event":  # the bot-level (Aimylogic) webhook
             spec: BotWebhookSpec = call.spec
             return (spec.test_url if environment == "test" and spec.test_url else spec.url), call
+        if call.kind == "logic":
+            logic: LogicWebhookSpec = call.spec
+            return (logic.test_url if environment == "test" and logic.test_url else logic.url), call
         if call.kind == "http":  # the HTTP request block, its URL already rendered
             return call.spec.url, call
         if call.kind != "webhook":

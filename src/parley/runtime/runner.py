@@ -7,6 +7,7 @@ import logging
 import time
 import uuid
 from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,7 @@ from parley.model import (
 )
 from parley.nlu import ExampleRecognizer, Recognizer
 from parley.runtime.callers import Callers
+from parley.runtime.events import Events, LocalEvents, publish_history, publish_state
 from parley.runtime.locks import LocalLocks
 from parley.storage import Store
 
@@ -84,6 +86,7 @@ class Runtime:
         self.callers = callers
         self.max_text_length = max_text_length
         self.locks = LocalLocks()
+        self.events: Events = LocalEvents()
 
     def live(self, name: str) -> LiveBot:
         try:
@@ -94,8 +97,12 @@ class Runtime:
     async def handle(self, inbound: Inbound) -> TurnOutput:
         live = self.live(inbound.bot)
         self._check_text(inbound.text, live)
-        async with self.locks.hold(f"{inbound.bot}\0{inbound.conversation_id}"):
+        async with self.lock(inbound.bot, inbound.conversation_id):
             return await self._turn(live, inbound)
+
+    def lock(self, bot: str, conversation_id: str) -> AbstractAsyncContextManager[None]:
+        """Held by every change of the conversation: turns and agents' actions."""
+        return self.locks.hold(f"{bot}\0{conversation_id}")
 
     def _check_text(self, text: str, live: LiveBot) -> None:
         if not text.strip():
@@ -134,6 +141,9 @@ class Runtime:
         for entry in history:
             entry.turn_id = turn_id
         await self.store.save_turn(TurnRecord(turn_id, conv, user, history, invocations, expected))
+        await publish_history(self.events, conv, history)
+        if result.handoff:
+            await publish_state(self.events, conv)
         latency = (time.perf_counter() - started) * 1000
         log.info(
             "turn bot=%s conversation=%s no=%s nodes=%s state=%s calls=%d ms=%.1f%s",

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 import parley
 from parley.bot import Bot
 from parley.config import Settings
 from parley.runtime import Callers, Runtime
-from parley.server import dialog, errors
+from parley.runtime.logic import LogicInvocations
+from parley.server import agents, cai, callbacks, dialog, errors, integration, streams
 from parley.server.middleware import BodyLimit
 from parley.storage import create_store
 from parley.webhooks import make_client
+
+CONSOLE = Path(__file__).resolve().parent.parent / "console"
 
 
 def create_app(bots: list[Bot], settings: Settings) -> FastAPI:
@@ -26,12 +31,12 @@ def create_app(bots: list[Bot], settings: Settings) -> FastAPI:
         store = create_store(settings.database_url)
         await store.open()
         client = make_client(max_connections=settings.http_pool_size)
-        app.state.runtime = Runtime(
-            bots, store, Callers(client), max_text_length=settings.max_text_length
-        )
+        callers = Callers(client, LogicInvocations.from_settings(settings))
+        app.state.runtime = Runtime(bots, store, callers, max_text_length=settings.max_text_length)
         try:
             yield
         finally:
+            await callers.aclose()
             await client.close()
             await store.close()
 
@@ -44,6 +49,12 @@ def create_app(bots: list[Bot], settings: Settings) -> FastAPI:
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     errors.install(app)
     app.include_router(dialog.router)
+    app.include_router(cai.router)
+    app.include_router(streams.router)
+    app.include_router(agents.router)
+    app.include_router(integration.router)
+    app.include_router(callbacks.router)
+    app.mount("/agent", StaticFiles(directory=CONSOLE, html=True), name="agent-console")
 
     @app.get("/healthz", summary="Liveness and the bots served")
     async def healthz() -> JSONResponse:

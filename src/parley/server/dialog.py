@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from parley.errors import NotFound
 from parley.model import Environment
 from parley.runtime import Inbound, Runtime
+from parley.runtime.events import entry_json
+from parley.runtime.handoff import agent_messages_since_last_turn
 
 router = APIRouter(prefix="/api/v1")
 
@@ -54,6 +56,9 @@ class DialogResponse(BaseModel):
     messages: list[MessageOut]
     conversation: dict[str, Any]
     nlp: dict[str, Any]
+    agent_messages: list[dict[str, Any]] = Field(
+        description="Agents' replies stored since the user's previous message."
+    )
 
 
 def _runtime(request: Request) -> Runtime:
@@ -76,14 +81,19 @@ async def dialog(bot: str, body: DialogRequest, request: Request) -> JSONRespons
         environment=Environment(body.environment),
         user=user,
     )
-    output = await _runtime(request).handle(inbound)
+    runtime = _runtime(request)
+    output = await runtime.handle(inbound)
     result = output.result
+    missed = await agent_messages_since_last_turn(
+        runtime, bot, body.conversation_id, output.turn_id
+    )
     return JSONResponse(
         {
             "turn_id": output.turn_id,
             "messages": [m.to_json() for m in result.messages],
             "conversation": result.conversation.to_json(),
             "nlp": result.parse.to_json(),
+            "agent_messages": [entry_json(e) for e in missed],
         }
     )
 

@@ -90,6 +90,20 @@ async def upgrade(engine: AsyncEngine) -> None:
         await connection.commit()
 
 
+def upgrade_sqlite_file(url: sa.URL) -> None:
+    """`upgrade` for a SQLite file on the standard library's driver, synchronously (the stdlib
+    SQLite store runs it on its own database thread)."""
+    _create_folder(url)
+    engine = sa.create_engine(url.set(drivername="sqlite+pysqlite"), poolclass=sa.NullPool)
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")  # take turns with other openers
+            _upgrade(connection)
+            connection.commit()
+    finally:
+        engine.dispose()
+
+
 def _create_folder(url: sa.URL) -> None:
     database = url.database
     if url.get_backend_name() != "sqlite" or database in (None, "", ":memory:"):

@@ -61,6 +61,7 @@ conversations = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("created_at", _Time, nullable=False),
     sa.Column("updated_at", _Time, nullable=False),
+    sa.Index("ix_conversations_state", "bot", "state"),
 )
 
 
@@ -112,4 +113,59 @@ invocations = sa.Table(
     sa.Index("ix_invocations_bot", "bot", "id"),
     sa.Index("ix_invocations_conversation", "conversation_id", "id"),
     sqlite_autoincrement=True,
+)
+
+# Accounts and the hand-off queue (migration 0002). Flags are integers 0/1: portable.
+businesses = sa.Table(
+    "businesses",
+    metadata,
+    sa.Column("id", _Id, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("bot", sa.String, nullable=False),
+    sa.Column("active", sa.Integer, nullable=False),
+    sa.Column("created_at", _Time, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+teams = sa.Table(
+    "teams",
+    metadata,
+    sa.Column("business_id", sa.BigInteger, sa.ForeignKey("businesses.id"), primary_key=True),
+    sa.Column("name", sa.String, primary_key=True),
+    sa.Column("active", sa.Integer, nullable=False),
+    sa.Column("created_at", _Time, nullable=False),
+)
+
+agents = sa.Table(
+    "agents",
+    metadata,
+    sa.Column("id", _Id, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("business_id", sa.BigInteger, nullable=False),
+    sa.Column("team", sa.String, nullable=False),
+    sa.Column("token_hash", sa.String, nullable=False, unique=True),
+    sa.Column("active", sa.Integer, nullable=False),
+    sa.Column("created_at", _Time, nullable=False),
+    sa.ForeignKeyConstraint(["business_id", "team"], ["teams.business_id", "teams.name"]),
+    sqlite_autoincrement=True,
+)
+
+credentials = sa.Table(
+    "credentials",
+    metadata,
+    sa.Column("client_id", sa.String, primary_key=True),
+    sa.Column("token_hash", sa.String, nullable=False),
+    sa.Column("businesses", _Json, nullable=False),
+    sa.Column("created_at", _Time, nullable=False),
+)
+
+assignments = sa.Table(
+    "assignments",
+    metadata,
+    sa.Column("bot", sa.String, primary_key=True),
+    sa.Column("conversation_id", sa.String, primary_key=True),
+    sa.Column("agent_id", sa.BigInteger, nullable=False),
+    sa.Column("agent_name", sa.String, nullable=False),
+    sa.Column("claimed_at", _Time, nullable=False),
+    _conversation_fk(),
 )

@@ -7,10 +7,12 @@ from types import TracebackType
 from typing import Self
 
 from parley.model import Conversation, HistoryEntry, Invocation, TurnRecord, User
+from parley.storage.accounts import AccountStore
 
 
-class Store(abc.ABC):
-    """Conversations, users, history and the invocation log.
+class Store(AccountStore):
+    """Conversations, users, history and the invocation log (and, from `AccountStore`,
+    accounts and the hand-off queue).
 
     Done means: `save_turn` is atomic (all of a turn or none of it) and rejects a stale
     conversation version with `parley.errors.Conflict`; reads return copies the caller may
@@ -20,10 +22,10 @@ class Store(abc.ABC):
     `async with store:` opens it and closes it again.
     """
 
-    async def open(self) -> None:  # noqa: B027 - optional hook, most stores need it
+    async def open(self) -> None:
         """Create or migrate the schema and connect."""
 
-    async def close(self) -> None:  # noqa: B027 - optional hook
+    async def close(self) -> None:
         """Release connections."""
 
     async def __aenter__(self) -> Self:

@@ -13,6 +13,7 @@ from typing import TypeVar
 from parley.errors import Conflict, StorageError
 from parley.model import Conversation, HistoryEntry, Invocation, TurnRecord, User
 from parley.storage import _rows
+from parley.storage._accounts_memory import MemoryAccounts
 from parley.storage._rows import Row
 from parley.storage.base import Store
 
@@ -21,10 +22,11 @@ _K = TypeVar("_K")
 _V = TypeVar("_V")
 
 
-class MemoryStore(Store):
+class MemoryStore(MemoryAccounts, Store):
     """Dict-backed `Store`. Not shared between processes; gone when the process exits."""
 
     def __init__(self) -> None:
+        super().__init__()
         self._conversations: dict[_Key, Row] = {}
         self._users: dict[str, Row] = {}
         self._history: dict[_Key, list[Row]] = {}

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from parley.errors import Conflict, StorageError
 from parley.model import Conversation, HistoryEntry, Invocation, TurnRecord, User
 from parley.storage import _engine, _rows
+from parley.storage._accounts_sql import Params, Rows, SqlAccounts
 from parley.storage._rows import Row
 from parley.storage._tables import conversations, history, invocations, users
 from parley.storage.base import Store
@@ -33,7 +34,7 @@ _UPDATE_CONVERSATION = sa.update(conversations).where(
 )
 
 
-class SqlStore(Store):
+class SqlStore(SqlAccounts, Store):
     """`Store` on a SQL database. `url`: `sqlite:///path/to.db` or `postgresql://...`.
 
     `open()` creates the database file's folder and migrates the schema to the newest revision
@@ -163,6 +164,16 @@ class SqlStore(Store):
         rows = await self._select(query.order_by(order).limit(limit))
         found = [_rows.invocation(row) for row in rows]
         return found[::-1] if newest else found
+
+    async def _sql_read(self, sql: str, params: Params) -> Rows:
+        with _translate_errors():
+            async with self._engine.connect() as connection:
+                return list((await connection.execute(sa.text(sql), params)).mappings())
+
+    async def _sql_write(self, sql: str, params: Params) -> Rows:
+        async with self._writing() as connection:
+            result = await connection.execute(sa.text(sql), params)
+            return list(result.mappings()) if result.returns_rows else []
 
     async def _select(
         self, query: sa.Select[Any], params: dict[str, Any] | None = None

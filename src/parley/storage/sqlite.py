@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from parley.errors import BadRequest, Conflict, StorageError
 from parley.model import Conversation, HistoryEntry, Invocation, TurnRecord, User
 from parley.storage import _engine, _rows
+from parley.storage._accounts_sql import Params, Rows, SqlAccounts
 from parley.storage._rows import Row
 from parley.storage._tables import conversations, history, invocations, users
 from parley.storage.base import Store
@@ -55,7 +56,7 @@ _INSERT_HISTORY = _insert(history)
 _INSERT_INVOCATION = _insert(invocations)
 
 
-class SqliteStore(Store):
+class SqliteStore(SqlAccounts, Store):
     """`Store` on a SQLite file (`sqlite:///path/to.db`), in WAL mode."""
 
     def __init__(self, url: str) -> None:
@@ -71,14 +72,15 @@ class SqliteStore(Store):
     async def open(self) -> None:
         if self._executor is not None:
             return
-        engine = _engine.create_engine(self._url)  # migrations are Alembic's, on SQLAlchemy
-        try:
-            with _translate_errors():
-                await _engine.upgrade(engine)
-        finally:
-            await engine.dispose()
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="parley-sqlite")
-        await self._run(self._connect)
+        try:
+            # Alembic's migrations, on SQLAlchemy's sync driver, on the database thread.
+            await self._run(_engine.upgrade_sqlite_file, self._url)
+            await self._run(self._connect)
+        except BaseException:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+            raise
 
     async def close(self) -> None:
         if self._executor is None:
@@ -132,6 +134,12 @@ class SqliteStore(Store):
         """sqlite3.Row objects: they index by column name, as the row codec needs."""
         assert self._db is not None
         return self._db.execute(sql, params).fetchall()
+
+    async def _sql_read(self, sql: str, params: Params) -> Rows:
+        return await self._run(self._rows, sql, params)
+
+    async def _sql_write(self, sql: str, params: Params) -> Rows:
+        return await self._run(self._rows, sql, params, writes=True)
 
     async def get_conversation(self, bot: str, conversation_id: str) -> Conversation | None:
         sql = "SELECT * FROM conversations WHERE bot = ? AND id = ?"

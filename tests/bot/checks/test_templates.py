@@ -102,3 +102,19 @@ def test_single_response_reference_written_without_a_list_is_named_as_written(
 ) -> None:
     problems = check("name: shop\nstart: hello\nnodes:\n  hello:\n    says: {response: hi}\n")
     assert where(problems) == [(5, "nodes.hello.says.response")]
+
+
+def test_bad_jinja_in_a_webhook_body_or_template_body_is_reported(check: Check) -> None:
+    problems = check(
+        """
+        name: b
+        templates: {partner: {body: {city: "{{ memory.city.raw "}}}
+        intents: {hi: {examples: [hi]}}
+        nodes:
+          a:
+            intents: [hi]
+            webhook: {url: "http://127.0.0.1:9/x", dialect: cai, body: {n: "{% if %}"}}
+        """
+    )
+    assert sorted(where(problems)) == [(2, "templates.partner.body.city"),
+                                       (7, "nodes.a.webhook.body.n")]  # fmt: skip

@@ -37,6 +37,9 @@ def check_templates(spec: BotSpec, source: SourceMap) -> list[Problem]:
         for index, step in enumerate(node.next):
             if step.if_ is not None:
                 out.append(_expression(step.if_, ("nodes", name, "next", index, "if"), source))
+        if node.webhook is not None and node.webhook.body is not None:
+            body: KeyPath = ("nodes", name, "webhook", "body")
+            out += [_template(t, p, source) for p, t in _strings(node.webhook.body, body)]
         if node.http is not None:
             http: KeyPath = ("nodes", name, "http")
             out.append(_template(node.http.url, (*http, "url"), source))
@@ -44,6 +47,9 @@ def check_templates(spec: BotSpec, source: SourceMap) -> list[Problem]:
                 _template(v, (*http, "headers", k), source) for k, v in node.http.headers.items()
             ]
             out += [_template(t, p, source) for p, t in _strings(node.http.body, (*http, "body"))]
+    for key, template in spec.templates.items():
+        at: KeyPath = ("templates", key, "body")
+        out += [_template(t, p, source) for p, t in _strings(template.body, at)]
     return [problem for problem in out if problem is not None]
 
 

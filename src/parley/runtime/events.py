@@ -1,0 +1,100 @@
+"""Live events of conversations: new history messages and state changes, for streams.
+
+`Events` is the interface; `LocalEvents` serves one process. A Redis pub/sub implementation
+can replace it for several workers: publishers and subscribers only see `Event`s on topics.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from parley.model import Conversation, HistoryEntry
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """`kind` is `message` (`data` is a history entry as JSON) or `state` (the new state)."""
+
+    kind: str
+    bot: str
+    conversation_id: str
+    team: str | None
+    data: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None
+
+
+def bot_topic(bot: str) -> str:
+    return f"bot/{bot}"
+
+
+def conversation_topic(bot: str, conversation_id: str) -> str:
+    return f"bot/{bot}/conversation/{conversation_id}"
+
+
+class Events(abc.ABC):
+    """Every event goes to its conversation's topic and to its bot's topic. Delivery is at
+    most once: a subscriber that falls behind loses events and should re-read history."""
+
+    @abc.abstractmethod
+    async def publish(self, event: Event) -> None: ...
+
+    @abc.abstractmethod
+    def subscribe(self, topic: str) -> AbstractAsyncContextManager[asyncio.Queue[Event]]:
+        """A queue that receives the topic's events while the context is open."""
+
+
+class LocalEvents(Events):
+    def __init__(self, backlog: int = 1000) -> None:
+        self._subscribers: dict[str, set[asyncio.Queue[Event]]] = {}
+        self._backlog = backlog
+
+    async def publish(self, event: Event) -> None:
+        topics = (bot_topic(event.bot), conversation_topic(event.bot, event.conversation_id))
+        for topic in topics:
+            for queue in self._subscribers.get(topic, ()):
+                if queue.full():
+                    continue  # a stalled reader must not hold up turns
+                queue.put_nowait(event)
+
+    def subscribe(self, topic: str) -> AbstractAsyncContextManager[asyncio.Queue[Event]]:
+        return self._subscription(topic)
+
+    @asynccontextmanager
+    async def _subscription(self, topic: str) -> AsyncIterator[asyncio.Queue[Event]]:
+        queue: asyncio.Queue[Event] = asyncio.Queue(self._backlog)
+        self._subscribers.setdefault(topic, set()).add(queue)
+        try:
+            yield queue
+        finally:
+            subscribers = self._subscribers[topic]
+            subscribers.discard(queue)
+            if not subscribers:
+                del self._subscribers[topic]
+
+
+def entry_json(entry: HistoryEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "conversation_no": entry.conversation_no,
+        "sender": entry.sender,
+        "message": entry.message.to_json(),
+        "created_at": entry.created_at,
+    }
+
+
+async def publish_history(
+    events: Events, conv: Conversation, entries: Iterable[HistoryEntry]
+) -> None:
+    for entry in entries:
+        data = entry_json(entry)
+        await events.publish(Event("message", conv.bot, conv.id, conv.team, data, entry.id))
+
+
+async def publish_state(events: Events, conv: Conversation, agent: str | None = None) -> None:
+    data = {"state": conv.state.value, "team": conv.team, "agent": agent}
+    await events.publish(Event("state", conv.bot, conv.id, conv.team, data))

@@ -1,0 +1,1 @@
+"""The Haptik scaffold: a bot that prices two products through its webhook."""

@@ -1,0 +1,119 @@
+"""The sans-I/O core every SDK app shares: method, headers and body in, a `Reply` out.
+
+The ASGI and WSGI adapters only move bytes; the rules of seed 001's sample server live here
+once: POST only, `Content-Type: application/json` and a non-empty body (else 400), a valid
+`X-Hub-Signature` when the app has a secret (else 401), a body the dialect's model accepts
+(else 400). A handler refuses a request by raising `WebhookError`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any, Generic, TypeVar
+
+from parley.dialects.signatures import SHA1_HEADER, verify_sha1
+
+RequestT = TypeVar("RequestT")
+AnswerT = TypeVar("AnswerT")
+
+MAX_BODY = 1_000_000
+"""Requests with a larger body are refused with 413 (parley's own cap on answers is the same)."""
+
+_log = logging.getLogger("parley.sdk")
+_JSON = "application/json"
+_TEXT = "text/plain; charset=utf-8"
+
+
+class WebhookError(Exception):
+    """Raise from a handler to refuse a request: the app answers `status_code` (400 unless
+    told) with `message` as plain text. parley treats any status but 200 as a failed call."""
+
+    def __init__(self, status_code: int = 400, message: str = "") -> None:
+        super().__init__(message or HTTPStatus(status_code).phrase)
+        self.status_code = status_code
+        self.message = message or HTTPStatus(status_code).phrase
+
+
+def verify_signature(secret: str, body: bytes, header: str | None) -> bool:
+    """Whether `header` (Haptik's `X-Hub-Signature: sha1=<hex>`) is the HMAC-SHA1 of exactly
+    `body` keyed by `secret`. Constant time; a missing header is False."""
+    return verify_sha1(secret, body, header)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    status: int
+    body: bytes = b""
+    content_type: str = _TEXT
+
+    @classmethod
+    def text(cls, status: int, message: str) -> Reply:
+        return cls(status, f"{message}\n".encode())
+
+    def header_list(self) -> list[tuple[str, str]]:
+        return [("Content-Type", self.content_type), ("Content-Length", str(len(self.body)))]
+
+    @property
+    def status_line(self) -> str:
+        return f"{self.status} {HTTPStatus(self.status).phrase}"
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint(Generic[RequestT, AnswerT]):
+    """One dialect's webhook contract: how to read its request, how to write its answer."""
+
+    parse: Callable[[Any], RequestT]
+    render: Callable[[AnswerT], Any]
+    secret: str | None = None
+    signature_header: str = SHA1_HEADER
+
+    def accept(
+        self, method: str, content_type: str | None, body: bytes, signature: str | None
+    ) -> RequestT | Reply:
+        """The typed request, or the reply that refuses it."""
+        if method == "GET":
+            return Reply.text(200, "parley webhook: POST JSON here")
+        if method != "POST":
+            return Reply.text(405, "POST only")
+        if _media_type(content_type) != _JSON:
+            return Reply.text(400, "Content-Type must be application/json")
+        if not body:
+            return Reply.text(400, "empty body")
+        if self.secret is not None and not verify_signature(self.secret, body, signature):
+            return Reply.text(401, f"bad or missing {self.signature_header}")
+        try:
+            return self.parse(json.loads(body))
+        except (ValueError, TypeError, RecursionError) as exc:
+            return Reply.text(400, f"not a valid request: {_first_line(exc)}")
+
+    def refuse(self, error: WebhookError) -> Reply:
+        return Reply.text(error.status_code, error.message)
+
+    def answer(self, result: AnswerT) -> Reply:
+        """The 200 JSON reply for what the handler returned."""
+        try:
+            body = json.dumps(self.render(result), ensure_ascii=False).encode("utf-8")
+        except (TypeError, ValueError):
+            _log.exception("the webhook handler returned something that is not JSON")
+            return Reply.text(500, "the handler's answer is not JSON")
+        return Reply(200, body, _JSON)
+
+    def crash(self) -> Reply:
+        _log.exception("the webhook handler raised")
+        return Reply.text(500, "the handler raised an exception")
+
+
+def too_large() -> Reply:
+    return Reply.text(413, f"body larger than {MAX_BODY} bytes")
+
+
+def _media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def _first_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())[:200]
