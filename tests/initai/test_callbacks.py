@@ -18,7 +18,6 @@ from tests.harness import free_port, serve, write_bot
 
 BOT = """\
 name: remote
-settings: {{data_limit: 0}}
 logic:
   webhook: {{url: "{url}", timeout: 5}}
 """

@@ -25,8 +25,6 @@ from .conftest import LogicServer
 TIMEOUT = 1.5
 BOT = """\
 name: pizzeria
-settings:
-  data_limit: 0
 logic:
   webhook:
     url: "https://logic.example.invalid/"

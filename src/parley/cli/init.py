@@ -14,13 +14,21 @@ from rich.console import Console
 
 from parley.errors import ParleyError
 
-_FILES = ("bot.yaml", "webhook.py", "README.md")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
 class ScaffoldDialect(StrEnum):
     HAPTIK = "haptik"
     AIMYLOGIC = "aimylogic"
+    CAI = "cai"
+
+
+_PYTHON = ("bot.yaml", "webhook.py", "README.md")
+_FILES = {
+    ScaffoldDialect.HAPTIK: _PYTHON,
+    ScaffoldDialect.AIMYLOGIC: _PYTHON,
+    ScaffoldDialect.CAI: ("bot.yaml", "server.js", "package.json", "README.md"),
+}
 
 
 class FolderNotEmpty(ParleyError):
@@ -37,22 +45,26 @@ def init(
         str | None, typer.Option(help="The bot's name [default: from the folder's name].")
     ] = None,
 ) -> None:
-    """Create a bot (bot.yaml) and a Python webhook for it, ready to run."""
+    """Create a bot (bot.yaml) and a webhook for it, ready to run (Python; Node/Express for
+    cai)."""
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise FolderNotEmpty(f"{folder} already exists and is not an empty folder")
     bot_name = name or bot_name_for(folder)
     folder.mkdir(parents=True, exist_ok=True)
     scaffold = resources.files("parley.scaffolds") / dialect.value
-    for file in _FILES:
+    for file in _FILES[dialect]:
         text = (scaffold / file).read_text(encoding="utf-8")
-        text = text.replace("__NAME__", bot_name)
+        text = text.replace("__NAME__", bot_name).replace("__PKG__", bot_name.lower())
         text = text.replace("__DIR__/webhook.py", shlex.quote(str(folder / "webhook.py")))
         text = text.replace("__DIR__", shlex.quote(str(folder)))
         (folder / file).write_text(text, encoding="utf-8")
     out = Console(highlight=False, soft_wrap=True)
     out.print(f"[green]created[/green] {folder}: bot {bot_name!r}, {dialect} webhook")
     out.print("Try it, in two terminals:")
-    out.print(f"  python {shlex.quote(str(folder / 'webhook.py'))} 9000")
+    if dialect is ScaffoldDialect.CAI:
+        out.print(f"  cd {shlex.quote(str(folder))} && npm install && node server.js 9000")
+    else:
+        out.print(f"  python {shlex.quote(str(folder / 'webhook.py'))} 9000")
     out.print(f"  parley chat {shlex.quote(str(folder))}")
 
 

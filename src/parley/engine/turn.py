@@ -190,7 +190,7 @@ class _Turn:
         status = True
         if node.webhook is not None:
             outcome = yield self._call("webhook", name, node, node.webhook)
-            if not self._apply(outcome):
+            if not self._apply(outcome, limited=True):
                 return None
             status = outcome.status
         self._say(node.success if status else node.failure)
@@ -260,12 +260,13 @@ class _Turn:
             now=self.now,
         )
 
-    def _apply(self, outcome: Outcome) -> bool:
-        """Merge what the logic answered; False (after a bot break) when it failed."""
+    def _apply(self, outcome: Outcome, *, limited: bool = False) -> bool:
+        """Merge what the logic answered; False (after a bot break) when it failed.
+        `limited`: a node webhook's data update, held to `settings.data_limit`."""
         if outcome.failure is not None:
             self._break(outcome.failure)
             return False
-        limit = self.spec.settings.data_limit
+        limit = self.spec.settings.data_limit if limited else 0
         size = sum(
             len(json.dumps(part, ensure_ascii=False, separators=(",", ":")))
             for part in (outcome.data, outcome.user_data)

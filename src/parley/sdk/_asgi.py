@@ -54,7 +54,14 @@ async def _handle(
         return too_large()
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
     signature = headers.get(endpoint.signature_header.lower())
-    request = endpoint.accept(scope["method"], headers.get("content-type"), body, signature)
+    request = endpoint.accept(
+        scope["method"],
+        headers.get("content-type"),
+        body,
+        signature,
+        authorization=headers.get("authorization"),
+        path=scope.get("path") or "/",
+    )
     if isinstance(request, Reply):
         return request
     try:

@@ -8,6 +8,9 @@ once: POST only, `Content-Type: application/json` and a non-empty body (else 400
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hmac
 import json
 import logging
 from collections.abc import Callable
@@ -70,18 +73,42 @@ class Endpoint(Generic[RequestT, AnswerT]):
     render: Callable[[AnswerT], Any]
     secret: str | None = None
     signature_header: str = SHA1_HEADER
+    basic_auth: tuple[str, str] | None = None
+    """When set, `Authorization: Basic` must carry this user and password (else 401)."""
+    methods: frozenset[str] = frozenset({"POST"})
+    """Methods that reach the handler; a `GET` not among them is a health check."""
+    allow_empty: bool = False
+    """Whether an empty body (no `Content-Type` needed) is parsed as `{}` instead of 400."""
+    route: Callable[[str, str], Reply | None] | None = None
+    """`(method, path)` -> a reply that answers before the rules (health, 404), or None."""
+    refusal: Callable[[WebhookError], Reply] | None = None
+    """How a `WebhookError` is answered (plain text unless set)."""
 
     def accept(
-        self, method: str, content_type: str | None, body: bytes, signature: str | None
+        self,
+        method: str,
+        content_type: str | None,
+        body: bytes,
+        signature: str | None,
+        *,
+        authorization: str | None = None,
+        path: str = "/",
     ) -> RequestT | Reply:
         """The typed request, or the reply that refuses it."""
-        if method == "GET":
+        early = self.route(method, path) if self.route is not None else None
+        if early is not None:
+            return early
+        if method == "GET" and "GET" not in self.methods:
             return Reply.text(200, "parley webhook: POST JSON here")
-        if method != "POST":
-            return Reply.text(405, "POST only")
-        if _media_type(content_type) != _JSON:
+        if method not in self.methods:
+            return Reply.text(405, f"{', '.join(sorted(self.methods))} only")
+        if self.basic_auth is not None and not check_basic_auth(self.basic_auth, authorization):
+            return Reply.text(401, "bad or missing Authorization")
+        if not body and self.allow_empty:
+            body = b"{}"
+        elif _media_type(content_type) != _JSON:
             return Reply.text(400, "Content-Type must be application/json")
-        if not body:
+        elif not body:
             return Reply.text(400, "empty body")
         if self.secret is not None and not verify_signature(self.secret, body, signature):
             return Reply.text(401, f"bad or missing {self.signature_header}")
@@ -91,6 +118,8 @@ class Endpoint(Generic[RequestT, AnswerT]):
             return Reply.text(400, f"not a valid request: {_first_line(exc)}")
 
     def refuse(self, error: WebhookError) -> Reply:
+        if self.refusal is not None:
+            return self.refusal(error)
         return Reply.text(error.status_code, error.message)
 
     def answer(self, result: AnswerT) -> Reply:
@@ -105,6 +134,24 @@ class Endpoint(Generic[RequestT, AnswerT]):
     def crash(self) -> Reply:
         _log.exception("the webhook handler raised")
         return Reply.text(500, "the handler raised an exception")
+
+
+def check_basic_auth(expected: tuple[str, str], header: str | None) -> bool:
+    """Whether `header` is `Basic base64(user:password)` for `expected`; constant time."""
+    scheme, _, token = (header or "").strip().partition(" ")
+    if scheme.lower() != "basic":
+        return False
+    try:
+        given = base64.b64decode(token.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    wanted = f"{expected[0]}:{expected[1]}".encode()
+    return hmac.compare_digest(given, wanted)
+
+
+def json_reply(status: int, document: Any) -> Reply:
+    """A reply with `document` as its JSON body."""
+    return Reply(status, json.dumps(document, ensure_ascii=False).encode("utf-8"), _JSON)
 
 
 def too_large() -> Reply:

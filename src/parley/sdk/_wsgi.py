@@ -34,7 +34,12 @@ def _handle(
         return too_large()
     signature_key = "HTTP_" + endpoint.signature_header.upper().replace("-", "_")
     request = endpoint.accept(
-        environ["REQUEST_METHOD"], environ.get("CONTENT_TYPE"), body, environ.get(signature_key)
+        environ["REQUEST_METHOD"],
+        environ.get("CONTENT_TYPE"),
+        body,
+        environ.get(signature_key),
+        authorization=environ.get("HTTP_AUTHORIZATION"),
+        path=environ.get("PATH_INFO") or "/",
     )
     if isinstance(request, Reply):
         return request
