@@ -109,12 +109,18 @@ async def test_failed_webhook_to_agent_and_back_to_the_bot(
         history = (await http.get("/api/v1/agent/chats/c1/history", headers=ada)).json()
         assert [h["sender"] for h in history["history"]] == ["user", "bot", "agent(Ada)", "user"]
 
+        bye = {"text": "It ships today. Bye!"}
+        await http.post("/api/v1/agent/chats/c1/messages", json=bye, headers=ada)
         closed = await http.post("/api/v1/agent/chats/c1/close", json={}, headers=ada)
         assert closed.json()["chat"]["state"] == "bot"
 
     back = await talk(http, "hi")
     assert [m["content"] for m in back["messages"]] == ["Hello! Ask me a price."]
     assert back["conversation"]["state"] == "bot"
+    # the agent's last words, written after the user's previous message, still reach them
+    assert [m["message"]["content"] for m in back["agent_messages"]] == ["It ships today. Bye!"]
+    again = await talk(http, "hello")
+    assert again["agent_messages"] == []
 
 
 async def test_closing_as_complete_starts_a_new_conversation_number(

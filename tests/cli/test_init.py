@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,11 +24,15 @@ from tests.harness import free_port, serve
 
 
 @contextmanager
-def webhook_process(folder: Path, env: dict[str, str]) -> Iterator[str]:
-    """The generated webhook, started exactly as its README says."""
+def webhook_process(
+    folder: Path, env: dict[str, str], argv: list[str] | None = None
+) -> Iterator[str]:
+    """The generated webhook, started exactly as its README says (`argv` + the port, run in
+    `folder`; by default `python webhook.py PORT`)."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, str(folder / "webhook.py"), str(port)],
+        [*(argv or [sys.executable, str(folder / "webhook.py")]), str(port)],
+        cwd=folder,
         env={**os.environ, **env, "PYTHONUNBUFFERED": "1"},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -137,3 +143,78 @@ async def test_the_aimylogic_scaffold_answers_through_a_real_parley(
 
     assert first == ["Nice to meet you! Say hi again."]
     assert second == ["Welcome back! This is visit number 2."]
+
+
+def need(tool: str) -> str:
+    """node/npm for the Express scaffold: a skip locally, a failure when CI=true."""
+    path = shutil.which(tool)
+    if path is None:
+        message = f"{tool} is not installed: the generated Express webhook needs node and npm"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def test_the_cai_scaffold_writes_an_express_webhook_and_passes_check(tmp_path: Path) -> None:
+    folder = tmp_path / "Tea Shop"
+
+    output = init(str(folder), "--dialect", "cai")
+
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "README.md",
+        "bot.yaml",
+        "package.json",
+        "server.js",
+    ]
+    check = CliRunner().invoke(app, ["check", str(folder)])
+    assert check.exit_code == 0, check.output
+    assert "bot 'Tea-Shop'" in " ".join(check.output.split())
+    assert "dialect: cai" in (folder / "bot.yaml").read_text()
+    package = json.loads((folder / "package.json").read_text())
+    assert package["name"] == "tea-shop-webhook"
+    assert set(package["dependencies"]) == {"express", "body-parser"}
+    assert all(v[0].isdigit() for v in package["dependencies"].values())  # pinned
+    readme = (folder / "README.md").read_text()
+    command = f"cd '{folder}' && npm install && node server.js 9000"
+    assert command in readme and command in output
+    assert f"parley run '{folder}'" in readme and f"parley chat '{folder}'" in readme
+
+
+async def test_the_cai_scaffold_answers_through_a_real_parley(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    node, npm = need("node"), need("npm")
+    folder = tmp_path / "cafe"
+    init(str(folder), "--dialect", "cai")
+    installed = subprocess.run(  # from the registry, as the README says
+        [npm, "install", "--no-audit", "--no-fund"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    with webhook_process(folder, {}, [node, "server.js"]) as hook:
+        monkeypatch.setenv("WEBHOOK_URL", hook)
+        with serve([folder], Settings(database_url=f"sqlite:///{tmp_path}/p.db")) as base:
+            hello = await say(base, "cafe", "hi", "c1")
+            tea = await say(base, "cafe", "how much is the tea", "c1")
+            async with httpx.AsyncClient(base_url=base, timeout=10) as api:
+                cai = await api.post(  # CAI's own dialog API shows the webhook's memory
+                    "/build/v1/dialog",
+                    json={
+                        "message": {"type": "text", "content": "price of coffee"},
+                        "conversation_id": "c1",
+                    },
+                )
+
+    assert hello == ["Hi! I can tell you the price of tea or coffee."]
+    assert tea[0] == "A tea costs Rs. 120."
+    assert tea[1]["buttons"][1]["value"] == "price of coffee"  # type: ignore[index]
+    assert cai.status_code == 200, cai.text
+    answer = cai.json()
+    assert answer["messages"][0] == {"type": "text", "content": "A coffee costs Rs. 150."}
+    assert answer["messages"][1]["type"] == "quickReplies"
+    memory = answer["conversation"]["memory"]
+    assert (memory["asked"], memory["last_product"]) == (2, "coffee")

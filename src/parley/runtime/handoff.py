@@ -91,6 +91,7 @@ class Handoff:
                 time.time(),
             )
             await self._save(conv, user, [entry])
+        self.runtime.agent_wrote[(conv.bot, conv.id)] = True
         await publish_history(self.runtime.events, conv, [entry])
         return entry
 

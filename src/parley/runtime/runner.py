@@ -73,6 +73,8 @@ class TurnOutput:
     result: TurnResult
     invocations: list[Invocation]
     latency_ms: float
+    agent_touched: bool = False
+    """An agent held the chat or wrote in it since the user's previous message."""
 
 
 class Runtime:
@@ -87,6 +89,8 @@ class Runtime:
         self.max_text_length = max_text_length
         self.locks = LocalLocks()
         self.events: Events = LocalEvents()
+        # chats an agent wrote in since the user's last turn (read, then forgotten, per turn)
+        self.agent_wrote: dict[tuple[str, str], bool] = {}
 
     def live(self, name: str) -> LiveBot:
         try:
@@ -117,6 +121,9 @@ class Runtime:
         started, turn_id = time.perf_counter(), uuid.uuid4().hex
         conv, user = await self._load(live, inbound)
         expected, no_before = conv.version, conv.conversation_no
+        agent_touched = conv.state in (State.PENDING, State.AGENT) or self.agent_wrote.pop(
+            (live.name, conv.id), False
+        )
         asking = conv.asking if conv.state is State.BOT else None
         parse = live.recognizer.parse(
             inbound.text, conv.language, expecting=asking, today=dt.date.today()
@@ -152,7 +159,7 @@ class Runtime:
             conv.state.value, len(invocations), latency,
             f" break={result.bot_break!r}" if result.bot_break else "",
         )  # fmt: skip
-        return TurnOutput(turn_id, result, invocations, latency)
+        return TurnOutput(turn_id, result, invocations, latency, agent_touched)
 
     async def _load(self, live: LiveBot, inbound: Inbound) -> tuple[Conversation, User]:
         requested = str(inbound.user["id"]) if inbound.user.get("id") else None

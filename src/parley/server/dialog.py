@@ -84,9 +84,11 @@ async def dialog(bot: str, body: DialogRequest, request: Request) -> JSONRespons
     runtime = _runtime(request)
     output = await runtime.handle(inbound)
     result = output.result
-    missed = await agent_messages_since_last_turn(
-        runtime, bot, body.conversation_id, output.turn_id
-    )
+    missed = []
+    if output.agent_touched:  # the history read is only worth it after an agent's involvement
+        missed = await agent_messages_since_last_turn(
+            runtime, bot, body.conversation_id, output.turn_id
+        )
     return JSONResponse(
         {
             "turn_id": output.turn_id,
