@@ -104,16 +104,15 @@ class Endpoint(Generic[RequestT, AnswerT]):
             return Reply.text(405, f"{', '.join(sorted(self.methods))} only")
         if self.basic_auth is not None and not check_basic_auth(self.basic_auth, authorization):
             return Reply.text(401, "bad or missing Authorization")
-        if not body and self.allow_empty:
-            body = b"{}"
-        elif _media_type(content_type) != _JSON:
-            return Reply.text(400, "Content-Type must be application/json")
-        elif not body:
-            return Reply.text(400, "empty body")
+        if body or not self.allow_empty:
+            if _media_type(content_type) != _JSON:
+                return Reply.text(400, "Content-Type must be application/json")
+            if not body:
+                return Reply.text(400, "empty body")
         if self.secret is not None and not verify_signature(self.secret, body, signature):
             return Reply.text(401, f"bad or missing {self.signature_header}")
         try:
-            return self.parse(json.loads(body))
+            return self.parse(json.loads(body or b"{}"))
         except (ValueError, TypeError, RecursionError) as exc:
             return Reply.text(400, f"not a valid request: {_first_line(exc)}")
 

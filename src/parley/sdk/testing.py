@@ -14,6 +14,7 @@ Any dialect parley speaks works (`parley.dialects.dialect_names()`).
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from wsgiref.types import WSGIApplication
 
 from starlette.types import ASGIApp
 
-from parley.bot.schema import BotWebhookSpec, HttpSpec, LogicWebhookSpec, WebhookSpec
+from parley.bot.schema import AuthSpec, BotWebhookSpec, HttpSpec, LogicWebhookSpec, WebhookSpec
 from parley.dialects import get_dialect
 from parley.dialects.base import WireRequest, WireResponse
 from parley.dialects.signatures import SHA1_HEADER, sign_sha1
@@ -81,12 +82,15 @@ def sample_call(
     secret: str | None = None,
     action: str | None = None,
     bot: str = "bot",
+    auth: tuple[str, str] | None = None,
+    method: str | None = None,
 ) -> Call:
     """The `Call` parley's engine would make at `node` of a conversation with `user`.
 
     `entities` maps a name to a value (or an `EntityValue`); `data` is the conversation
     data, `user_data` the permanent user data. `event` defaults to the node's name for
-    Aimylogic and to `API_INTEGRATION` otherwise; `action` is Rasa's action name."""
+    Aimylogic and to `API_INTEGRATION` otherwise; `action` is Rasa's action name;
+    `auth=(user, password)` makes the webhook send basic auth; `method` is CAI's."""
     person = user if isinstance(user, User) else User(user, name=user)
     if user_data is not None:
         person.data = dict(user_data)
@@ -109,7 +113,7 @@ def sample_call(
     return Call(
         kind=_KINDS.get(dialect, "webhook"),
         node=node,
-        spec=_spec(dialect, url, secret, action),
+        spec=_spec(dialect, url, secret, action, auth, method),
         entities=values,
         conversation=conversation,
         user=person,
@@ -125,7 +129,8 @@ class WebhookClient:
     (`path` is appended to an app's base URL; a URL is used as given).
 
     `send` / `asend` build a `sample_call` and return a `WebhookResult`; `post` / `apost`
-    send raw bytes (to test how the webhook refuses bad requests)."""
+    send raw bytes (to test how the webhook refuses bad requests). With `auth=(user,
+    password)` both send `Authorization: Basic` (CAI, Rasa and Dialogflow webhooks)."""
 
     def __init__(
         self,
@@ -135,10 +140,12 @@ class WebhookClient:
         secret: str | None = None,
         path: str = "/",
         timeout: float = 10.0,
+        auth: tuple[str, str] | None = None,
     ) -> None:
         self.target = target
         self.dialect = get_dialect(dialect)
         self.secret = secret
+        self.auth = auth
         self.timeout = timeout
         self.url = target if isinstance(target, str) else f"http://testserver{path}"
 
@@ -149,6 +156,7 @@ class WebhookClient:
 
     async def asend(self, node: str = "check_price", **call: Any) -> WebhookResult:
         """`send` for async code."""
+        call.setdefault("auth", self.auth)
         sample = sample_call(self.dialect.name, self.url, node, secret=self.secret, **call)
         request = self.dialect.encode(sample, self.url)
         response = await self._deliver(request)
@@ -178,6 +186,9 @@ class WebhookClient:
         sent = {"Content-Type": content_type} if content_type else {}
         if signed and self.secret:
             sent[SHA1_HEADER] = sign_sha1(self.secret, body)
+        if self.auth is not None:
+            token = base64.b64encode(":".join(self.auth).encode()).decode("ascii")
+            sent["Authorization"] = f"Basic {token}"
         sent.update(headers or {})
         return await self._deliver(WireRequest("POST", self.url, sent, body))
 
@@ -189,9 +200,24 @@ class WebhookClient:
         return await asyncio.to_thread(call_wsgi, self.target, request)
 
 
-def _spec(dialect: str, url: str, secret: str | None, action: str | None) -> Any:
+def _spec(
+    dialect: str,
+    url: str,
+    secret: str | None,
+    action: str | None,
+    auth: tuple[str, str] | None,
+    method: str | None,
+) -> Any:
     spec = _SPECS.get(dialect, WebhookSpec)
-    fields = {"url": url, "dialect": dialect, "secret": secret, "action": action}
+    basic = None if auth is None else AuthSpec(type="basic", username=auth[0], password=auth[1])
+    fields = {
+        "url": url,
+        "dialect": dialect,
+        "secret": secret,
+        "action": action,
+        "auth": basic,
+        "method": method,
+    }
     return spec(**{k: v for k, v in fields.items() if k in spec.model_fields and v is not None})
 
 
