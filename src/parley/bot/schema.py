@@ -156,7 +156,7 @@ class WebhookSpec(Spec):
     dialect: Literal["haptik", "cai", "rasa", "dialogflow"] = "haptik"
     secret: str | None = None
     timeout: float = Field(30.0, gt=0, le=300)
-    max_response_bytes: int = Field(1_000_000, gt=0)
+    max_response_bytes: int = Field(1_048_576, gt=0)
     method: Literal["GET", "POST", "PUT", "DELETE", "PATCH"] = "POST"
     headers: dict[str, str] = Field(default_factory=dict)
     auth: AuthSpec | None = None
@@ -190,7 +190,7 @@ class BotWebhookSpec(Spec):
     dialect: Literal["aimylogic"] = "aimylogic"
     headers: dict[str, str] = Field(default_factory=dict)
     timeout: float = Field(30.0, gt=0, le=300)
-    max_response_bytes: int = Field(1_000_000, gt=0)
+    max_response_bytes: int = Field(1_048_576, gt=0)
 
 
 class HttpSpec(Spec):
@@ -204,7 +204,7 @@ class HttpSpec(Spec):
     body: Any = None
     save: dict[str, str] = Field(default_factory=dict)
     timeout: float = Field(10.0, gt=0, le=300)
-    max_response_bytes: int = Field(1_000_000, gt=0)
+    max_response_bytes: int = Field(1_048_576, gt=0)
     on_success: str | None = None
     on_failure: str | None = None
     dialect: Literal["http"] = Field("http", exclude=True)
@@ -218,7 +218,7 @@ class LogicWebhookSpec(Spec):
     test_url: str | None = None
     dialect: Literal["initai"] = "initai"
     timeout: float = Field(10.0, gt=0, le=300)
-    max_response_bytes: int = Field(1_000_000, gt=0)
+    max_response_bytes: int = Field(1_048_576, gt=0)
     headers: dict[str, str] = Field(default_factory=dict)
 
 
