@@ -108,7 +108,7 @@ async def test_html_page_is_a_failure_quoting_it(caller: WebhookCaller, seed_url
 async def test_oversized_answer_stops_at_the_cap(caller: WebhookCaller, seed_url: str) -> None:
     outcome, invocation = await caller(make_call(), seed_url + "/big", "t-1")
 
-    assert outcome.failure == "response larger than 1000000 bytes"
+    assert outcome.failure == "response larger than 1048576 bytes"
     assert invocation.status == 200
     assert invocation.response_body is not None
     assert invocation.response_body.startswith('{"status": true, "response": ["xxx')
