@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -80,14 +82,22 @@ async def upgrade(engine: AsyncEngine) -> None:
     A SQLite database file's folder is created first.
     """
     _create_folder(engine.url)
-    async with engine.connect() as connection:
-        # Take the writer's lock first, so two processes opening one database take turns.
-        if engine.dialect.name == "sqlite":
-            await connection.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            await connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
-        await connection.run_sync(_upgrade)
-        await connection.commit()
+    for attempt in range(_SQLITE_OPEN_TRIES):
+        try:
+            async with engine.connect() as connection:
+                # Take the writer's lock first, so two processes opening one database take turns.
+                if engine.dialect.name == "sqlite":
+                    await connection.exec_driver_sql("BEGIN IMMEDIATE")
+                else:
+                    lock = sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK)
+                    await connection.execute(sa.select(lock))
+                await connection.run_sync(_upgrade)
+                await connection.commit()
+                return
+        except sa.exc.OperationalError as exc:
+            if not _sqlite_busy(engine.url, exc, attempt):
+                raise
+            await asyncio.sleep(_backoff(attempt))
 
 
 def upgrade_sqlite_file(url: sa.URL) -> None:
@@ -96,12 +106,33 @@ def upgrade_sqlite_file(url: sa.URL) -> None:
     _create_folder(url)
     engine = sa.create_engine(url.set(drivername="sqlite+pysqlite"), poolclass=sa.NullPool)
     try:
-        with engine.connect() as connection:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")  # take turns with other openers
-            _upgrade(connection)
-            connection.commit()
+        for attempt in range(_SQLITE_OPEN_TRIES):
+            try:
+                with engine.connect() as connection:
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")  # take turns with other openers
+                    _upgrade(connection)
+                    connection.commit()
+                    return
+            except sa.exc.OperationalError as exc:
+                if not _sqlite_busy(url, exc, attempt):
+                    raise
+                time.sleep(_backoff(attempt))
     finally:
         engine.dispose()
+
+
+# Opening a NEW SQLite file from several connections at once can meet SQLite's deadlock
+# guard (SQLITE_BUSY at once, no busy wait) while one of them switches it to WAL: retry.
+_SQLITE_OPEN_TRIES = 8
+
+
+def _sqlite_busy(url: sa.URL, exc: sa.exc.OperationalError, attempt: int) -> bool:
+    locked = "database is locked" in str(exc.orig)
+    return url.get_backend_name() == "sqlite" and locked and attempt < _SQLITE_OPEN_TRIES - 1
+
+
+def _backoff(attempt: int) -> float:
+    return min(0.05 * (1 << attempt), 1.0)
 
 
 def _create_folder(url: sa.URL) -> None:
