@@ -73,7 +73,7 @@ async def say(base: str, bot: str, text: str, conversation: str) -> list[object]
     return [m["content"] for m in response.json()["messages"]]
 
 
-@pytest.mark.parametrize("dialect", ["haptik", "aimylogic"])
+@pytest.mark.parametrize("dialect", ["haptik", "aimylogic", "rasa", "dialogflow"])
 def test_the_generated_bot_passes_check_and_readme_gives_the_two_commands(
     tmp_path: Path, dialect: str
 ) -> None:
@@ -143,6 +143,81 @@ async def test_the_aimylogic_scaffold_answers_through_a_real_parley(
 
     assert first == ["Nice to meet you! Say hi again."]
     assert second == ["Welcome back! This is visit number 2."]
+
+
+async def test_the_rasa_scaffold_answers_through_a_real_parley(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "actions"
+    init(str(folder), "--dialect", "rasa")
+    with webhook_process(folder, {}) as hook:
+        monkeypatch.setenv("WEBHOOK_URL", hook)
+        with serve([folder], Settings(database_url=f"sqlite:///{tmp_path}/p.db")) as base:
+            hello = await say(base, "actions", "hi", "c1")
+            tea = await say(base, "actions", "how much is the tea", "c1")
+            coffee = await say(base, "actions", "what does a coffee cost", "c1")
+
+    assert hello == ["Hi! I can tell you the price of tea or coffee."]
+    assert tea[0] == "A tea costs Rs. 120."
+    assert tea[1]["buttons"][1]["value"] == "price of coffee"  # type: ignore[index]
+    assert tea[2] == "Anything else? Ask me about tea or coffee."  # from responses:
+    assert coffee[0] == "A coffee costs Rs. 150."
+
+
+async def test_the_dialogflow_scaffold_answers_through_a_real_parley(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "agent"
+    init(str(folder), "--dialect", "dialogflow")
+    monkeypatch.setenv("WEBHOOK_PASSWORD", "generated-test")
+    with webhook_process(folder, {"WEBHOOK_PASSWORD": "generated-test"}) as hook:
+        monkeypatch.setenv("WEBHOOK_URL", hook)
+        with serve([folder], Settings(database_url=f"sqlite:///{tmp_path}/p.db")) as base:
+            tea = await say(base, "agent", "how much is the tea", "c1")
+            coffee = await say(base, "agent", "price of coffee", "c1")
+
+    assert tea[0] == "A tea costs Rs. 120."
+    assert tea[1]["buttons"][1]["value"] == "price of coffee"  # type: ignore[index]
+    assert coffee[0] == "A coffee costs Rs. 150."
+
+
+def test_the_initai_scaffold_passes_check_and_readme_gives_the_commands(tmp_path: Path) -> None:
+    folder = tmp_path / "logic bot"
+
+    output = init(str(folder), "--dialect", "initai")
+
+    assert sorted(p.name for p in folder.iterdir()) == ["README.md", "bot.yaml", "webhook.py"]
+    check = CliRunner().invoke(app, ["check", str(folder)])
+    assert check.exit_code == 0, check.output
+    readme = (folder / "README.md").read_text()
+    for command in (f"python '{folder}/webhook.py' 9000", f"parley run '{folder}'"):
+        assert command in readme and command in output
+    assert "/api/v1/bots/logic-bot/dialog" in readme
+
+
+async def test_the_initai_scaffold_runs_the_conversation_through_a_real_parley(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "kiosk"
+    init(str(folder), "--dialect", "initai")
+    port = free_port()
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path}/p.db", public_url=f"http://127.0.0.1:{port}"
+    )
+    with webhook_process(folder, {}) as hook:
+        monkeypatch.setenv("LOGIC_URL", hook)
+        with serve([folder], settings, port=port) as base:
+            hello = await say(base, "kiosk", "hi", "c1")
+            button = hello[1]["buttons"][1]  # type: ignore[index]
+            coffee = await say(base, "kiosk", button["value"], "c1")
+            tea = await say(base, "kiosk", "how much is the tea", "c1")
+            again = await say(base, "kiosk", "hello", "c1")
+
+    assert hello[0] == "Hi! This is visit 1. Which price would you like?"
+    assert button["title"] == "Coffee"
+    assert coffee == ["A coffee costs Rs. 150."]
+    assert tea == ["A tea costs Rs. 120."]
+    assert again[0] == "Hi! This is visit 2. Which price would you like?"
 
 
 def need(tool: str) -> str:

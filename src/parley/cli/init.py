@@ -21,12 +21,18 @@ class ScaffoldDialect(StrEnum):
     HAPTIK = "haptik"
     AIMYLOGIC = "aimylogic"
     CAI = "cai"
+    RASA = "rasa"
+    DIALOGFLOW = "dialogflow"
+    INITAI = "initai"
 
 
 _PYTHON = ("bot.yaml", "webhook.py", "README.md")
 _FILES = {
     ScaffoldDialect.HAPTIK: _PYTHON,
     ScaffoldDialect.AIMYLOGIC: _PYTHON,
+    ScaffoldDialect.RASA: _PYTHON,
+    ScaffoldDialect.DIALOGFLOW: _PYTHON,
+    ScaffoldDialect.INITAI: _PYTHON,
     ScaffoldDialect.CAI: ("bot.yaml", "server.js", "package.json", "README.md"),
 }
 
@@ -45,8 +51,8 @@ def init(
         str | None, typer.Option(help="The bot's name [default: from the folder's name].")
     ] = None,
 ) -> None:
-    """Create a bot (bot.yaml) and a webhook for it, ready to run (Python; Node/Express for
-    cai)."""
+    """Create a bot (bot.yaml) and a webhook for it, ready to run (Python on parley.sdk;
+    Node/Express for cai; a self-hosted logic server for initai)."""
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise FolderNotEmpty(f"{folder} already exists and is not an empty folder")
     bot_name = name or bot_name_for(folder)
@@ -60,12 +66,19 @@ def init(
         (folder / file).write_text(text, encoding="utf-8")
     out = Console(highlight=False, soft_wrap=True)
     out.print(f"[green]created[/green] {folder}: bot {bot_name!r}, {dialect} webhook")
-    out.print("Try it, in two terminals:")
+    quoted = shlex.quote(str(folder))
+    if dialect is ScaffoldDialect.INITAI:
+        out.print("Try it, in three terminals (README.md has the third's curl command):")
+    else:
+        out.print("Try it, in two terminals:")
     if dialect is ScaffoldDialect.CAI:
-        out.print(f"  cd {shlex.quote(str(folder))} && npm install && node server.js 9000")
+        out.print(f"  cd {quoted} && npm install && node server.js 9000")
     else:
         out.print(f"  python {shlex.quote(str(folder / 'webhook.py'))} 9000")
-    out.print(f"  parley chat {shlex.quote(str(folder))}")
+    if dialect is ScaffoldDialect.INITAI:  # the logic posts results to a running server
+        out.print(f"  parley run {quoted}")
+    else:
+        out.print(f"  parley chat {quoted}")
 
 
 def bot_name_for(folder: Path) -> str:

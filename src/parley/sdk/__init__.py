@@ -77,6 +77,21 @@ from parley.sdk.hsl import (
     hsl_image,
     hsl_quick_replies,
 )
+from parley.sdk.initai import (
+    InitaiConversation,
+    InitaiPart,
+    InitaiUser,
+    LogicInvocation,
+    LogicResult,
+    initai_reply,
+)
+from parley.sdk.initai_server import (
+    AsyncInitaiHandler,
+    InitaiHandler,
+    initai_app,
+    initai_wsgi,
+    post_logic_result,
+)
 from parley.sdk.rasa import (
     AsyncRasaHandler,
     RasaActionCall,
@@ -98,6 +113,7 @@ __all__ = [
     "AsyncCaiHandler",
     "AsyncDialogflowHandler",
     "AsyncHaptikHandler",
+    "AsyncInitaiHandler",
     "AsyncRasaHandler",
     "CaiConversation",
     "CaiConversationUpdate",
@@ -119,6 +135,12 @@ __all__ = [
     "HaptikRequest",
     "HaptikResponse",
     "HaptikUser",
+    "InitaiConversation",
+    "InitaiHandler",
+    "InitaiPart",
+    "InitaiUser",
+    "LogicInvocation",
+    "LogicResult",
     "RasaActionCall",
     "RasaActionResult",
     "RasaEntity",
@@ -153,6 +175,10 @@ __all__ = [
     "hsl_carousel",
     "hsl_image",
     "hsl_quick_replies",
+    "initai_app",
+    "initai_reply",
+    "initai_wsgi",
+    "post_logic_result",
     "rasa_app",
     "rasa_wsgi",
     "serve",

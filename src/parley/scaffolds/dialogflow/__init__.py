@@ -1,0 +1,2 @@
+"""The Dialogflow ES scaffold: a bot that prices two products through a fulfillment webhook
+on the SDK."""
