@@ -10,10 +10,12 @@ either.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import queue
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,29 +67,29 @@ class SqliteStore(SqlAccounts, Store):
             raise BadRequest("SqliteStore needs a file: sqlite:///path/to.db")
         self._url = parsed
         self._path = Path(parsed.database or "").expanduser()
-        self._executor: ThreadPoolExecutor | None = None
+        self._thread: _DatabaseThread | None = None
         self._db: sqlite3.Connection | None = None
         self._queue: list[_Job] = []
 
     async def open(self) -> None:
-        if self._executor is not None:
+        if self._thread is not None:
             return
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="parley-sqlite")
+        self._thread = _DatabaseThread(self._run_jobs)
         try:
             # Alembic's migrations, on SQLAlchemy's sync driver, on the database thread.
             await self._run(_engine.upgrade_sqlite_file, self._url)
             await self._run(self._connect)
         except BaseException:
-            self._executor.shutdown(wait=True)
-            self._executor = None
+            self._thread.stop()
+            self._thread = None
             raise
 
     async def close(self) -> None:
-        if self._executor is None:
+        if self._thread is None:
             return
         await self._run(self._disconnect)
-        self._executor.shutdown(wait=True)
-        self._executor = None
+        self._thread.stop()
+        self._thread = None
 
     def _connect(self) -> None:
         db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
@@ -106,7 +108,7 @@ class SqliteStore(SqlAccounts, Store):
         batched into one hop to the thread and one wake-up of the loop; the writes of a batch
         share one transaction (group commit), each in a savepoint of its own, so one write's
         failure undoes only that write."""
-        if self._executor is None:
+        if self._thread is None:
             raise StorageError("the store is not open")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
@@ -119,16 +121,12 @@ class SqliteStore(SqlAccounts, Store):
 
     def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
         jobs, self._queue = self._queue, []
-        try:
-            if self._executor is None:
-                raise RuntimeError("closed")
-            done = loop.run_in_executor(self._executor, self._run_jobs, jobs)
-        except RuntimeError:  # closed between queueing and flushing
+        if self._thread is None:  # closed between queueing and flushing
             for job in jobs:
                 job.value = StorageError("the store is not open")
             _settle(jobs)
             return
-        done.add_done_callback(lambda _: _settle(jobs))
+        self._thread.submit(jobs, loop)
 
     def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any]) -> list[Any]:
         """sqlite3.Row objects: they index by column name, as the row codec needs."""
@@ -266,6 +264,36 @@ class SqliteStore(SqlAccounts, Store):
         rows = await self._run(self._rows, sql, [*params, limit])
         found = [_rows.invocation(row) for row in rows]
         return found[::-1] if newest else found
+
+
+class _DatabaseThread:
+    """One thread that owns the connection: it runs each submitted batch, then wakes the
+    loop once to settle the batch's futures (cheaper than an executor's future per call)."""
+
+    def __init__(self, run: Callable[[list[_Job]], None]) -> None:
+        self._run = run
+        self._inbox: queue.SimpleQueue[tuple[list[_Job], asyncio.AbstractEventLoop] | None]
+        self._inbox = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._main, name="parley-sqlite", daemon=True)
+        self._thread.start()
+
+    def submit(self, jobs: list[_Job], loop: asyncio.AbstractEventLoop) -> None:
+        self._inbox.put((jobs, loop))
+
+    def stop(self) -> None:
+        self._inbox.put(None)
+        self._thread.join()
+
+    def _main(self) -> None:
+        while (item := self._inbox.get()) is not None:
+            jobs, loop = item
+            try:
+                self._run(jobs)
+            except Exception as exc:  # a broken connection: fail the batch, keep the thread
+                for job in jobs:
+                    job.ok, job.value = False, exc
+            with contextlib.suppress(RuntimeError):  # the loop is gone: nobody is waiting
+                loop.call_soon_threadsafe(_settle, jobs)
 
 
 @dataclass(slots=True)
