@@ -47,6 +47,11 @@ class Events(abc.ABC):
     def subscribe(self, topic: str) -> AbstractAsyncContextManager[asyncio.Queue[Event]]:
         """A queue that receives the topic's events while the context is open."""
 
+    def listened(self, bot: str, conversation_id: str) -> bool:
+        """Whether anyone may receive this conversation's events (publishing can be skipped
+        when not); a shared bus that cannot tell says True."""
+        return True
+
 
 class LocalEvents(Events):
     def __init__(self, backlog: int = 1000) -> None:
@@ -63,6 +68,12 @@ class LocalEvents(Events):
 
     def subscribe(self, topic: str) -> AbstractAsyncContextManager[asyncio.Queue[Event]]:
         return self._subscription(topic)
+
+    def listened(self, bot: str, conversation_id: str) -> bool:
+        subscribed = self._subscribers
+        return (
+            bot_topic(bot) in subscribed or conversation_topic(bot, conversation_id) in subscribed
+        )
 
     @asynccontextmanager
     async def _subscription(self, topic: str) -> AsyncIterator[asyncio.Queue[Event]]:
@@ -90,11 +101,15 @@ def entry_json(entry: HistoryEntry) -> dict[str, Any]:
 async def publish_history(
     events: Events, conv: Conversation, entries: Iterable[HistoryEntry]
 ) -> None:
+    if not events.listened(conv.bot, conv.id):
+        return
     for entry in entries:
         data = entry_json(entry)
         await events.publish(Event("message", conv.bot, conv.id, conv.team, data, entry.id))
 
 
 async def publish_state(events: Events, conv: Conversation, agent: str | None = None) -> None:
+    if not events.listened(conv.bot, conv.id):
+        return
     data = {"state": conv.state.value, "team": conv.team, "agent": agent}
     await events.publish(Event("state", conv.bot, conv.id, conv.team, data))

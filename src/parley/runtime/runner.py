@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import random
 import time
-import uuid
 from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -118,7 +118,8 @@ class Runtime:
             )
 
     async def _turn(self, live: LiveBot, inbound: Inbound) -> TurnOutput:
-        started, turn_id = time.perf_counter(), uuid.uuid4().hex
+        # a log and idempotency key, not a secret: no need for the OS's entropy on every turn
+        started, turn_id = time.perf_counter(), f"{random.getrandbits(128):032x}"
         conv, user = await self._load(live, inbound)
         expected, no_before = conv.version, conv.conversation_no
         agent_touched = conv.state in (State.PENDING, State.AGENT) or self.agent_wrote.pop(
