@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -55,6 +57,20 @@ def create_app(bots: list[Bot], settings: Settings) -> FastAPI:
     app.include_router(integration.router)
     app.include_router(callbacks.router)
     app.mount("/agent", StaticFiles(directory=CONSOLE, html=True), name="agent-console")
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description,
+                routes=app.routes,
+            )  # fmt: skip
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(
+                dialog.DIALOG_SCHEMAS
+            )
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override
 
     @app.get("/healthz", summary="Liveness and the bots served")
     async def healthz() -> JSONResponse:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from parley.errors import NotFound
 from parley.model import Environment
@@ -15,6 +16,7 @@ from parley.runtime.events import entry_json
 from parley.runtime.handoff import agent_messages_since_last_turn
 
 router = APIRouter(prefix="/api/v1")
+_M = TypeVar("_M", bound=BaseModel)
 
 Id = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:@+\-]+$")]
 
@@ -66,12 +68,38 @@ def _runtime(request: Request) -> Runtime:
     return runtime
 
 
+_DIALOG_SCHEMA = DialogRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+DIALOG_SCHEMAS: dict[str, Any] = {
+    **_DIALOG_SCHEMA.pop("$defs", {}),
+    "DialogRequest": _DIALOG_SCHEMA,
+}
+"""Request models the dialog endpoint documents by hand; `create_app` adds them to OpenAPI."""
+
+
+async def read_json(request: Request, model: type[_M]) -> _M:
+    """The body validated by pydantic's JSON parser in one pass (the dialog endpoint is the
+    hot path: this skips FastAPI's generic body handling); errors are 422 like FastAPI's."""
+    try:
+        return model.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from None
+
+
 @router.post(
     "/bots/{bot}/dialog",
     summary="Send a user message, get the bot's answer",
     responses={200: {"model": DialogResponse}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/DialogRequest"}}
+            },
+        }
+    },
 )
-async def dialog(bot: str, body: DialogRequest, request: Request) -> JSONResponse:
+async def dialog(bot: str, request: Request) -> JSONResponse:
+    body = await read_json(request, DialogRequest)
     user = body.user.model_dump(exclude_none=True) if body.user else {}
     inbound = Inbound(
         bot=bot,
