@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from parley.dialects import botconnector
 from parley.dialects.base import Dialect, WireRequest, WireResponse
+from parley.dialects.bodies import kind, not_json
 from parley.dialects.jsonbody import render_json
 from parley.dialects.signatures import SHA1_HEADER, sign_sha1
 from parley.model import JSON, Call, EntityValue, Message, Outcome
@@ -25,7 +26,6 @@ NLP_VERSION = "1.0"
 """The version of the `nlp` object parley sends (CAI puts its NLP release here)."""
 
 _UUIDS = uuid.UUID("5b1f8f4e-0d7a-4c43-9a67-1c8a0e2f3c11")
-_SNIPPET = 80
 # CAI's gold entities carry their value under a key of their own besides `raw`; parley keeps
 # its normalised value in `value` (CAI's key for custom entities) and adds the gold key too.
 _GOLD_KEYS = {"person": "fullname", "phone": "number", "datetime": "iso", "date": "iso"}
@@ -56,7 +56,7 @@ class CaiDialect(Dialect):
         try:
             answer = json.loads(response.body)
         except (ValueError, RecursionError):
-            return Outcome.failed(_not_json(response))
+            return Outcome.failed(not_json(response))
         try:
             return _outcome(answer)
         except _BadAnswer as exc:
@@ -196,23 +196,23 @@ class _BadAnswer(Exception):
 
 def _outcome(answer: JSON) -> Outcome:
     if not isinstance(answer, dict):
-        raise _BadAnswer(f"webhook answer must be a JSON object, got {_kind(answer)}")
+        raise _BadAnswer(f"webhook answer must be a JSON object, got {kind(answer)}")
     replies = answer.get("replies")
     if replies is None:
         replies = []
     if not isinstance(replies, list):
-        raise _BadAnswer(f"`replies` must be a list, got {_kind(replies)}")
+        raise _BadAnswer(f"`replies` must be a list, got {kind(replies)}")
     conversation = answer.get("conversation")
     if conversation is None:
         conversation = {}
     if not isinstance(conversation, dict):
-        raise _BadAnswer(f"`conversation` must be an object, got {_kind(conversation)}")
+        raise _BadAnswer(f"`conversation` must be an object, got {kind(conversation)}")
     data = conversation.get("memory")
     if data is not None and not isinstance(data, dict):
-        raise _BadAnswer(f"`conversation.memory` must be an object, got {_kind(data)}")
+        raise _BadAnswer(f"`conversation.memory` must be an object, got {kind(data)}")
     language = conversation.get("language")
     if language is not None and not isinstance(language, str):
-        raise _BadAnswer(f"`conversation.language` must be a string, got {_kind(language)}")
+        raise _BadAnswer(f"`conversation.language` must be a string, got {kind(language)}")
     return Outcome(
         messages=[_message(reply, n) for n, reply in enumerate(replies)],
         data=data,  # present (even `{}`) replaces the whole memory, as in CAI
@@ -222,27 +222,8 @@ def _outcome(answer: JSON) -> Outcome:
 
 def _message(reply: JSON, n: int) -> Message:
     if not isinstance(reply, dict):
-        raise _BadAnswer(f"`replies[{n}]` must be an object, got {_kind(reply)}")
+        raise _BadAnswer(f"`replies[{n}]` must be an object, got {kind(reply)}")
     try:
         return botconnector.to_message(reply)
     except botconnector.ReplyError as exc:
         raise _BadAnswer(f"`replies[{n}]`: {exc}") from None
-
-
-def _not_json(response: WireResponse) -> str:
-    content_type = next((v for k, v in response.headers.items() if k.lower() == "content-type"), "")
-    media = content_type.split(";", 1)[0].strip() or "no content type"
-    text = " ".join(response.body.decode("utf-8", "replace").split())
-    return f"webhook answered non-JSON ({media}): {text[:_SNIPPET]}"
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    return "a list" if isinstance(value, list) else "an object"

@@ -14,7 +14,8 @@ import uuid
 from typing import Any
 
 from parley.dialects.base import Dialect, WireRequest, WireResponse
-from parley.dialects.dialogflow_messages import BadAnswer, kind, messages
+from parley.dialects.bodies import kind, not_json
+from parley.dialects.dialogflow_messages import BadAnswer, messages
 from parley.model import JSON, Call, Outcome
 
 PROJECT = "parley"
@@ -27,7 +28,6 @@ where `version` is the conversation version the lifespans were counted at."""
 
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://parley.invalid/dialects/dialogflow")
 _SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,36}")
-_SNIPPET = 80
 
 _UNSUPPORTED = (
     "sessionEntityTypes",
@@ -52,7 +52,7 @@ class DialogflowDialect(Dialect):
         try:
             answer = json.loads(response.body)
         except (ValueError, RecursionError):
-            return Outcome.failed(_not_json(response))
+            return Outcome.failed(not_json(response))
         try:
             return _outcome(call, answer)
         except BadAnswer as exc:
@@ -214,10 +214,3 @@ def _notes(answer: dict[str, Any]) -> list[str]:
         if answer.get(key):
             notes.append(f"`{key}` is not supported yet; it was ignored")
     return notes
-
-
-def _not_json(response: WireResponse) -> str:
-    content_type = next((v for k, v in response.headers.items() if k.lower() == "content-type"), "")
-    media = content_type.split(";", 1)[0].strip() or "no content type"
-    text = " ".join(response.body.decode("utf-8", "replace").split())
-    return f"webhook answered non-JSON ({media}): {text[:_SNIPPET]}"

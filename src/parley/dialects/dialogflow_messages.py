@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from parley.dialects.bodies import kind
 from parley.model import JSON, Message
 
 _DEFAULT_PLATFORM = "PLATFORM_UNSPECIFIED"
@@ -97,15 +96,3 @@ def _strings(body: dict[str, JSON], key: str, where: str) -> list[str]:
 def _str(body: dict[str, JSON], key: str) -> str:
     value = body.get(key)
     return value if isinstance(value, str) else ""
-
-
-def kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    return "a list" if isinstance(value, list) else "an object"

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from parley.dialects import hsl
 from parley.dialects.base import Dialect, WireRequest, WireResponse
+from parley.dialects.bodies import kind, not_json, preview
 from parley.dialects.signatures import SHA1_HEADER, sign_sha1
 from parley.model import JSON, Call, Message, Outcome
 
 _BOOLS = {"true": True, "false": False}
-_SNIPPET = 80
 
 
 class HaptikDialect(Dialect):
@@ -31,7 +30,7 @@ class HaptikDialect(Dialect):
         try:
             answer = json.loads(response.body)
         except (ValueError, RecursionError):
-            return Outcome.failed(_not_json(response))
+            return Outcome.failed(not_json(response))
         try:
             return _outcome(answer)
         except _BadAnswer as exc:
@@ -74,13 +73,13 @@ class _BadAnswer(Exception):
 
 def _outcome(answer: JSON) -> Outcome:
     if not isinstance(answer, dict):
-        raise _BadAnswer(f"webhook answer must be a JSON object, got {_kind(answer)}")
+        raise _BadAnswer(f"webhook answer must be a JSON object, got {kind(answer)}")
     if "status" not in answer:
         raise _BadAnswer("webhook answer has no `status`")
     status = _status(answer["status"])
     items = answer.get("response", [])
     if not isinstance(items, list):
-        raise _BadAnswer(f"`response` must be a list, got {_kind(items)}")
+        raise _BadAnswer(f"`response` must be a list, got {kind(items)}")
     return Outcome(
         status=status,
         messages=[_message(item, n) for n, item in enumerate(items)],
@@ -96,13 +95,13 @@ def _status(value: JSON) -> bool:
         return value
     if isinstance(value, str) and value.lower() in _BOOLS:
         return _BOOLS[value.lower()]
-    raise _BadAnswer(f"`status` must be true or false, got {_preview(value)}")
+    raise _BadAnswer(f"`status` must be true or false, got {preview(value)}")
 
 
 def _object(answer: dict[str, JSON], key: str) -> dict[str, JSON] | None:
     value = answer.get(key)
     if value is not None and not isinstance(value, dict):
-        raise _BadAnswer(f"`{key}` must be an object, got {_kind(value)}")
+        raise _BadAnswer(f"`{key}` must be an object, got {kind(value)}")
     return value
 
 
@@ -112,7 +111,7 @@ def _message(item: JSON, n: int) -> Message:
         return Message.text(item) if element is None else _structured(element, n)
     if isinstance(item, dict):
         return _structured(item, n)
-    raise _BadAnswer(f"`response[{n}]` must be a string or an HSL object, got {_kind(item)}")
+    raise _BadAnswer(f"`response[{n}]` must be a string or an HSL object, got {kind(item)}")
 
 
 def _embedded_object(text: str) -> dict[str, JSON] | None:
@@ -138,27 +137,3 @@ def _structured(element: dict[str, JSON], n: int) -> Message:
         return hsl.to_message(element)
     except hsl.HslError as exc:
         raise _BadAnswer(f"`response[{n}]`: {exc}") from None
-
-
-def _not_json(response: WireResponse) -> str:
-    content_type = next((v for k, v in response.headers.items() if k.lower() == "content-type"), "")
-    media = content_type.split(";", 1)[0].strip() or "no content type"
-    text = " ".join(response.body.decode("utf-8", "replace").split())
-    return f"webhook answered non-JSON ({media}): {text[:_SNIPPET]}"
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    return "a list" if isinstance(value, list) else "an object"
-
-
-def _preview(value: JSON) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 40 else text[:39] + "…"

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from parley.dialects.base import Dialect, WireRequest, WireResponse
+from parley.dialects.bodies import preview
 from parley.dialects.rasa_replies import BadReply, to_messages
 from parley.dialects.signatures import SHA1_HEADER, sign_sha1
 from parley.model import JSON, Call, Message, Outcome, State
@@ -202,7 +203,7 @@ def _headers(spec: Any) -> dict[str, str]:
 
 def _outcome(call: Call, answer: JSON) -> Outcome:
     if not isinstance(answer, dict):
-        raise BadReply(f"answer must be a JSON object with `events`, got {_preview(answer)}")
+        raise BadReply(f"answer must be a JSON object with `events`, got {preview(answer, 60)}")
     responses = _list(answer, "responses")
     events = _list(answer, "events")
     messages = to_messages(responses, "responses")
@@ -253,7 +254,7 @@ def _list(answer: dict[str, JSON], key: str) -> list[JSON]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise BadReply(f"`{key}` must be a list, got {_preview(value)}")
+        raise BadReply(f"`{key}` must be a list, got {preview(value, 60)}")
     return value
 
 
@@ -261,14 +262,9 @@ def _error(status: int, answer: JSON) -> str:
     error = answer.get("error") if isinstance(answer, dict) else None
     if isinstance(error, str) and error:
         return f"action server: {error} (HTTP {status})"
-    return f"action server answered HTTP {status}: {_preview(answer)}"
+    return f"action server answered HTTP {status}: {preview(answer, 60)}"
 
 
 def _not_json(response: WireResponse) -> str:
     text = " ".join(response.body.decode("utf-8", "replace").split())
     return f"action server answered HTTP {response.status} with non-JSON: {text[:_SNIPPET]}"
-
-
-def _preview(value: JSON) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 60 else text[:59] + "…"
