@@ -312,3 +312,18 @@ class TurnRecord:
     history: list[HistoryEntry]
     invocations: list[Invocation]
     expected_version: int
+    answer: StoredAnswer | None = None
+    """With a client `message_id`: the turn's answer, written in the same transaction and
+    unique per (bot, conversation, message_id); a duplicate is `Conflict`, nothing written."""
+
+
+@dataclass(slots=True)
+class StoredAnswer:
+    """A dialog answer kept under the client's `message_id`, so a retry gets it back."""
+
+    message_id: str
+    digest: str
+    """Identifies the request's message (type and text): a retry must match it."""
+    turn_id: str
+    answer: dict[str, JSON]
+    created_at: float = 0.0

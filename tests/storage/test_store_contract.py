@@ -19,6 +19,7 @@ from parley.model import (
     Invocation,
     Message,
     State,
+    StoredAnswer,
     TurnRecord,
     User,
 )
@@ -429,3 +430,131 @@ async def test_history_and_invocations_of_an_unknown_conversation_are_refused(
 
     assert await footprint(store, conv) == before
     assert await store.history("elsewhere", "c2") == []
+
+
+# Idempotent turns: an answer kept under the client's message id, in the turn's transaction.
+
+
+def answer(message_id: str = "m1", text: str = "hi", **extra: object) -> StoredAnswer:
+    return StoredAnswer(message_id, f"digest of {text}", "t", {"messages": [text], **extra})
+
+
+async def test_answer_is_stored_with_the_turn_and_found_by_message_id(store: Store) -> None:
+    conv = conversation()
+    record = turn(conv)
+    record.answer = answer(nested=NESTED)
+    await store.save_turn(record)
+
+    found = await store.get_answer("bot", "c1", "m1")
+    assert found is not None
+    assert found == replace(answer(nested=NESTED), created_at=record.answer.created_at)
+    assert list(found.answer) == ["messages", "nested"]  # key order kept
+    assert found.created_at > 0
+    found.answer["messages"].append("read object mutated")
+    again = await store.get_answer("bot", "c1", "m1")
+    assert again is not None and again.answer["messages"] == ["hi"]
+
+
+async def test_unknown_message_ids_read_as_none(store: Store) -> None:
+    conv = conversation()
+    record = turn(conv)
+    record.answer = answer("m1")
+    await store.save_turn(record)
+    await store.save_turn(turn(conv))  # a turn without a message id stores no answer
+
+    assert await store.get_answer("bot", "c1", "m2") is None
+    assert await store.get_answer("bot", "c2", "m1") is None
+    assert await store.get_answer("other", "c1", "m1") is None
+    assert await store.get_answer("bot", "nope", "m1") is None
+
+
+async def test_message_id_is_unique_per_conversation(store: Store) -> None:
+    conv = conversation()
+    first = turn(conv)
+    first.answer = answer("m1", "first")
+    await store.save_turn(first)
+    before = await footprint(store, conv)
+    duplicate = turn(replace(conv, node="changed"), user=User("u1", name="changed"))
+    duplicate.answer = answer("m1", "second")
+
+    with pytest.raises(Conflict):
+        await store.save_turn(duplicate)
+
+    assert await footprint(store, conv) == before
+    assert duplicate.conversation.version == 1
+    stored = await store.get_answer("bot", "c1", "m1")
+    assert stored is not None and stored.digest == "digest of first"
+    # the same message id is free in another conversation and under another bot
+    for other in (conversation("c2"), conversation("c1", bot="other")):
+        record = turn(other)
+        record.answer = answer("m1", other.bot + other.id)
+        await store.save_turn(record)
+        stored = await store.get_answer(other.bot, other.id, "m1")
+        assert stored is not None and stored.digest == f"digest of {other.bot}{other.id}"
+
+
+async def test_answer_of_a_stale_turn_is_not_written(store: Store) -> None:
+    conv = conversation()
+    await store.save_turn(turn(conv))
+    await store.save_turn(turn(replace(conv)))
+    loser = turn(replace(conv, version=1))
+    loser.answer = answer("m1")
+
+    with pytest.raises(Conflict):
+        await store.save_turn(loser)
+
+    assert await store.get_answer("bot", "c1", "m1") is None
+
+
+async def test_answer_that_is_not_json_fails_the_turn_without_a_trace(store: Store) -> None:
+    conv = conversation()
+    await store.save_turn(turn(conv))
+    before = await footprint(store, conv)
+    record = turn(replace(conv, node="changed"))
+    record.answer = answer("m1", bad=object())
+
+    with pytest.raises(TypeError):
+        await store.save_turn(record)
+
+    assert await footprint(store, conv) == before
+    assert await store.get_answer("bot", "c1", "m1") is None
+
+
+async def test_answer_is_rolled_back_with_a_turn_that_fails_midway(
+    store: Store,
+    fail_on_invocation_insert: Callable[[Store], contextlib.AbstractContextManager[None]],
+) -> None:
+    conv, new = conversation("c1"), conversation("c2", user_id="u2")
+    await store.save_turn(turn(conv))
+    records = [turn(replace(conv, node="changed")), turn(new)]
+    for record in records:
+        record.answer = answer("m1")
+
+    with fail_on_invocation_insert(store):
+        for record in records:
+            with pytest.raises(RuntimeError, match="injected failure"):
+                await store.save_turn(record)
+
+    assert await store.get_answer("bot", "c1", "m1") is None
+    assert await store.get_answer("bot", "c2", "m1") is None
+    retry = turn(conv)  # the message id is still free
+    retry.answer = answer("m1")
+    await store.save_turn(retry)
+    assert await store.get_answer("bot", "c1", "m1") is not None
+
+
+async def test_racing_turns_with_one_message_id_store_one_answer(store: Store) -> None:
+    conv = conversation()
+    await store.save_turn(turn(conv))
+    racers = [turn(replace(conv, node=f"n{i}"), history=[entry(conv, f"{i}")]) for i in range(6)]
+    for i, racer in enumerate(racers):
+        racer.answer = answer("m1", f"{i}")
+
+    results = await asyncio.gather(*(store.save_turn(r) for r in racers), return_exceptions=True)
+
+    assert sum(result is None for result in results) == 1
+    assert all(isinstance(result, Conflict) for result in results if result is not None)
+    winner = next(r for r, result in zip(racers, results, strict=True) if result is None)
+    stored = await store.get_answer("bot", "c1", "m1")
+    assert stored is not None and stored.digest == f"digest of {winner.history[0].message.content}"
+    assert len(await store.history("bot", "c1")) == 2

@@ -56,6 +56,21 @@ class EnvironmentSpec(Spec):
     base_url: str | None = None
 
 
+class ResilienceSpec(Spec):
+    """`settings.resilience`: how the bot's outbound calls survive a failing endpoint
+    (scheme, host, port and path, per bot). See docs/webhooks.md."""
+
+    failure_threshold: int = Field(5, ge=0, le=1000)
+    """Consecutive failures that open an endpoint's circuit breaker; 0 turns breakers off."""
+    cool_down: float = Field(30.0, gt=0, le=3600)
+    """Seconds an open breaker fails calls fast before letting one probe through."""
+    retries: int = Field(0, ge=0, le=5)
+    """Extra attempts after a connection error (refused, DNS, reset while connecting), inside
+    the call's timeout, with `Idempotency-Key: <turn id>`. Off by default."""
+    max_in_flight: int = Field(100, ge=1, le=100_000)
+    """Calls in flight to one endpoint at once; more wait inside their timeout."""
+
+
 class SettingsSpec(Spec):
     bot_break_message: str = "Sorry, something went wrong. Please try again."
     fallback_message: str = "Sorry, I didn't get that. Could you rephrase?"
@@ -69,6 +84,7 @@ class SettingsSpec(Spec):
     max_hops: int = Field(10, ge=1, le=100)
     report_errors: bool = False
     """Report failed webhook calls to `<base>/errors` (SAP CAI dialect)."""
+    resilience: ResilienceSpec = Field(default_factory=ResilienceSpec)
 
 
 class EntitySpec(Spec):
@@ -155,6 +171,9 @@ class WebhookSpec(Spec):
     url: str | None = None
     dialect: Literal["haptik", "cai", "rasa", "dialogflow"] = "haptik"
     secret: str | None = None
+    secrets: list[str] | None = None
+    """Several active secrets (a rotation): with `signing: standard` every one signs."""
+    signing: Literal["hub-sha1", "standard"] = "hub-sha1"
     timeout: float = Field(30.0, gt=0, le=300)
     max_response_bytes: int = Field(1_048_576, gt=0)
     method: Literal["GET", "POST", "PUT", "DELETE", "PATCH"] = "POST"
@@ -163,12 +182,39 @@ class WebhookSpec(Spec):
     template: str | None = None
     body: Any = None
     action: str | None = None
+    retries: int | None = Field(None, ge=0, le=5)
+    """Overrides `settings.resilience.retries` for this webhook."""
 
     @model_validator(mode="after")
     def _one_target(self) -> WebhookSpec:
         if (self.path is None) == (self.url is None):
             raise ValueError("a webhook needs exactly one of `path` or `url`")
         return self
+
+    @model_validator(mode="after")
+    def _signing_secrets(self) -> WebhookSpec:
+        if self.secret is not None and self.secrets is not None:
+            raise ValueError("give `secret` or `secrets`, not both")
+        if self.secrets is not None and not self.secrets:
+            raise ValueError("`secrets` must not be empty")
+        if self.signing == "hub-sha1" and len(self.secrets or ()) > 1:
+            raise ValueError(
+                "`signing: hub-sha1` sends one signature: give one secret (rotate by giving"
+                " the webhook both), or use `signing: standard`"
+            )
+        if self.signing == "standard":
+            if not self.signing_secrets:
+                raise ValueError("`signing: standard` needs `secret` or `secrets`")
+            for secret in self.signing_secrets:
+                _check_standard_secret(secret)
+        return self
+
+    @property
+    def signing_secrets(self) -> list[str]:
+        """The secrets that sign this webhook's requests (none: unsigned)."""
+        if self.secrets is not None:
+            return list(self.secrets)
+        return [self.secret] if self.secret else []
 
     def with_template(self, template: TemplateSpec) -> WebhookSpec:
         """This webhook with a template's auth, headers and body filled in under its own."""
@@ -179,6 +225,17 @@ class WebhookSpec(Spec):
                 "body": self.body if self.body is not None else template.body,
             }
         )
+
+
+def _check_standard_secret(secret: str) -> None:
+    # imported here: the dialects package imports this module
+    from parley.dialects.signatures import MIN_KEY_BYTES, SECRET_PREFIX, standard_key
+
+    if not secret.startswith(SECRET_PREFIX):
+        raise ValueError("a `signing: standard` secret is `whsec_` + base64 (see docs/webhooks.md)")
+    key = standard_key(secret)  # ValueError names the problem
+    if len(key) < MIN_KEY_BYTES:
+        raise ValueError(f"a `signing: standard` secret needs at least {MIN_KEY_BYTES} key bytes")
 
 
 class BotWebhookSpec(Spec):

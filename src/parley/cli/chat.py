@@ -17,6 +17,7 @@ from parley.model import Environment, Message
 from parley.runtime import Callers, Inbound, Runtime
 from parley.storage import create_store
 from parley.webhooks import make_client
+from parley.webhooks.guard import Guard
 
 HELP = "Type a message; a number picks a choice; /history, /new, /quit."
 
@@ -40,7 +41,7 @@ async def _chat(
 ) -> None:
     store = create_store(settings.database_url)
     await store.open()
-    client = make_client()
+    client = make_client(guard=Guard.parse(settings.allowed_hosts))  # as `parley run` does
     callers = Callers(client)
     runtime = Runtime([bot], store, callers, max_text_length=settings.max_text_length)
     conversation = f"cli-{uuid.uuid4().hex[:8]}"

@@ -19,7 +19,7 @@ from parley.dialects import botconnector
 from parley.dialects.base import Dialect, WireRequest, WireResponse
 from parley.dialects.bodies import kind, not_json
 from parley.dialects.jsonbody import render_json
-from parley.dialects.signatures import SHA1_HEADER, sign_sha1
+from parley.dialects.signatures import signature_headers
 from parley.model import JSON, Call, EntityValue, Message, Outcome
 
 NLP_VERSION = "1.0"
@@ -43,9 +43,7 @@ class CaiDialect(Dialect):
                 document = render_json(call.spec.body, body_variables(call, document))
             body = json.dumps(document, ensure_ascii=False).encode("utf-8")
         headers = _headers(call, has_body=method != "GET")
-        secret: str | None = call.spec.secret
-        if secret:
-            headers[SHA1_HEADER] = sign_sha1(secret, body)
+        headers.update(signature_headers(call, body))
         return WireRequest(method, url, headers, body)
 
     def decode(self, call: Call, response: WireResponse) -> Outcome:

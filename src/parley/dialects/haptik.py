@@ -7,7 +7,7 @@ import json
 from parley.dialects import hsl
 from parley.dialects.base import Dialect, WireRequest, WireResponse
 from parley.dialects.bodies import kind, not_json, preview
-from parley.dialects.signatures import SHA1_HEADER, sign_sha1
+from parley.dialects.signatures import signature_headers
 from parley.model import JSON, Call, Message, Outcome
 
 _BOOLS = {"true": True, "false": False}
@@ -19,9 +19,7 @@ class HaptikDialect(Dialect):
     def encode(self, call: Call, url: str) -> WireRequest:
         body = json.dumps(_request_json(call), ensure_ascii=False).encode("utf-8")
         headers = {"Content-Type": "application/json"}
-        secret: str | None = call.spec.secret
-        if secret:
-            headers[SHA1_HEADER] = sign_sha1(secret, body)
+        headers.update(signature_headers(call, body))
         return WireRequest("POST", url, headers, body)
 
     def decode(self, call: Call, response: WireResponse) -> Outcome:

@@ -14,7 +14,7 @@ from typing import Any
 from parley.dialects.base import Dialect, WireRequest, WireResponse
 from parley.dialects.bodies import preview
 from parley.dialects.rasa_replies import BadReply, to_messages
-from parley.dialects.signatures import SHA1_HEADER, sign_sha1
+from parley.dialects.signatures import signature_headers
 from parley.model import JSON, Call, Message, Outcome, State
 
 RASA_VERSION = "3.6.20"
@@ -33,9 +33,7 @@ class RasaDialect(Dialect):
     def encode(self, call: Call, url: str) -> WireRequest:
         body = json.dumps(request_json(call), ensure_ascii=False).encode("utf-8")
         headers = _headers(call.spec)
-        secret: str | None = call.spec.secret
-        if secret:  # rasa-sdk ignores it; a server behind a checking proxy can use it
-            headers[SHA1_HEADER] = sign_sha1(secret, body)
+        headers.update(signature_headers(call, body))
         return WireRequest("POST", url, headers, body)
 
     def decode(self, call: Call, response: WireResponse) -> Outcome:

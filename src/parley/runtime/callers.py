@@ -14,6 +14,7 @@ from parley.model import Call, Invocation, Outcome
 from parley.runtime.logic import LogicCaller, LogicInvocations
 from parley.webhooks import WebhookCaller, resolve_url
 from parley.webhooks.errors import ErrorReporter
+from parley.webhooks.guard import environment_scope
 
 
 class Callers:
@@ -28,13 +29,17 @@ class Callers:
         self.errors = ErrorReporter(client)
 
     async def perform(self, bot: BotSpec, call: Call, turn_id: str) -> tuple[Outcome, Invocation]:
+        with environment_scope(call.conversation.environment.value):  # for the SSRF guard
+            return await self._perform(bot, call, turn_id)
+
+    async def _perform(self, bot: BotSpec, call: Call, turn_id: str) -> tuple[Outcome, Invocation]:
         try:
             url, call = self._target(bot, call)
         except ParleyError as exc:
             return self._refused(call, turn_id, exc.message)
         if call.kind == "logic":  # self-hosted logic (Init.ai): the result comes back later
             return await self.logic(bot, call, url, turn_id)
-        outcome, invocation = await self.webhook(call, url, turn_id)
+        outcome, invocation = await self.webhook(call, url, turn_id, bot.settings.resilience)
         if outcome.failure is not None and call.kind == "webhook" and bot.settings.report_errors:
             self.errors.report(call, outcome.failure, bot.environments)
         return outcome, invocation

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
 import random
 import time
@@ -13,7 +15,7 @@ from typing import Any
 
 from parley.bot import Bot
 from parley.engine import Flow, run_turn
-from parley.errors import BadRequest, NotFound
+from parley.errors import BadRequest, Conflict, NotFound
 from parley.model import (
     Call,
     Conversation,
@@ -23,13 +25,20 @@ from parley.model import (
     Message,
     Outcome,
     State,
+    StoredAnswer,
     TurnRecord,
     TurnResult,
     User,
 )
 from parley.nlu import ExampleRecognizer, Recognizer
 from parley.runtime.callers import Callers
-from parley.runtime.events import Events, LocalEvents, publish_history, publish_state
+from parley.runtime.events import (
+    Events,
+    LocalEvents,
+    entry_json,
+    publish_history,
+    publish_state,
+)
 from parley.runtime.locks import LocalLocks
 from parley.storage import Store
 
@@ -75,6 +84,23 @@ class TurnOutput:
     latency_ms: float
     agent_touched: bool = False
     """An agent held the chat or wrote in it since the user's previous message."""
+    answer: dict[str, Any] | None = None
+    """The dialog answer, when the turn stored it under a client message id."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A dialog answer under a client message id: the turn's, or a replay of the stored one."""
+
+    turn_id: str
+    answer: dict[str, Any]
+    replayed: bool
+
+
+@dataclass(frozen=True)
+class _Idempotency:
+    message_id: str
+    digest: str
 
 
 class Runtime:
@@ -104,6 +130,37 @@ class Runtime:
         async with self.lock(inbound.bot, inbound.conversation_id):
             return await self._turn(live, inbound)
 
+    async def handle_once(self, inbound: Inbound, message_id: str) -> Reply:
+        """`handle` for a message the client named `message_id`: the first time, the turn runs
+        and its answer is saved with it; after that the stored answer comes back and nothing
+        runs. The same id with another message (type or text) is `Conflict`."""
+        live = self.live(inbound.bot)
+        self._check_text(inbound.text, live)
+        key = _Idempotency(message_id, message_digest(inbound))
+        async with self.lock(inbound.bot, inbound.conversation_id):
+            stored = await self._stored_answer(inbound, key)
+            if stored is not None:
+                return Reply(stored.turn_id, stored.answer, replayed=True)
+            try:
+                output = await self._turn(live, inbound, key)
+            except Conflict:
+                # Another process (not serialised by this lock) saved the same message first.
+                stored = await self._stored_answer(inbound, key)
+                if stored is None:
+                    raise
+                return Reply(stored.turn_id, stored.answer, replayed=True)
+        assert output.answer is not None
+        return Reply(output.turn_id, output.answer, replayed=False)
+
+    async def _stored_answer(self, inbound: Inbound, key: _Idempotency) -> StoredAnswer | None:
+        stored = await self.store.get_answer(inbound.bot, inbound.conversation_id, key.message_id)
+        if stored is not None and stored.digest != key.digest:
+            raise Conflict(
+                f"message_id {key.message_id!r} was already used in conversation"
+                f" {inbound.conversation_id!r} for a different message"
+            )
+        return stored
+
     def lock(self, bot: str, conversation_id: str) -> AbstractAsyncContextManager[None]:
         """Held by every change of the conversation: turns and agents' actions."""
         return self.locks.hold(f"{bot}\0{conversation_id}")
@@ -117,7 +174,9 @@ class Runtime:
                 f"message content is {len(text)} characters, over the limit of {limit}"
             )
 
-    async def _turn(self, live: LiveBot, inbound: Inbound) -> TurnOutput:
+    async def _turn(
+        self, live: LiveBot, inbound: Inbound, once: _Idempotency | None = None
+    ) -> TurnOutput:
         # a log and idempotency key, not a secret: no need for the OS's entropy on every turn
         started, turn_id = time.perf_counter(), f"{random.getrandbits(128):032x}"
         conv, user = await self._load(live, inbound)
@@ -148,7 +207,13 @@ class Runtime:
         history += [self._entry(conv, conv.conversation_no, "bot", m, now) for m in result.messages]
         for entry in history:
             entry.turn_id = turn_id
-        await self.store.save_turn(TurnRecord(turn_id, conv, user, history, invocations, expected))
+        record = TurnRecord(turn_id, conv, user, history, invocations, expected)
+        answer = None
+        if once is not None:  # the answer is saved with the turn, so it is built first
+            missed = await self._agent_messages(conv) if agent_touched else []
+            answer = dialog_answer(turn_id, result, missed)
+            record.answer = StoredAnswer(once.message_id, once.digest, turn_id, answer)
+        await self.store.save_turn(record)
         await publish_history(self.events, conv, history)
         if result.handoff:
             await publish_state(self.events, conv)
@@ -160,7 +225,19 @@ class Runtime:
             conv.state.value, len(invocations), latency,
             f" break={result.bot_break!r}" if result.bot_break else "",
         )  # fmt: skip
-        return TurnOutput(turn_id, result, invocations, latency, agent_touched)
+        return TurnOutput(turn_id, result, invocations, latency, agent_touched, answer)
+
+    async def _agent_messages(self, conv: Conversation) -> list[HistoryEntry]:
+        """Agents' messages since the user's last one, read before this turn is saved (agents
+        write under the conversation's lock too, so none can arrive in between)."""
+        recent = await self.store.history(conv.bot, conv.id, limit=200)
+        missed: list[HistoryEntry] = []
+        for entry in reversed(recent):
+            if entry.sender == "user":
+                break
+            if entry.sender.startswith("agent("):
+                missed.append(entry)
+        return missed[::-1]
 
     async def _load(self, live: LiveBot, inbound: Inbound) -> tuple[Conversation, User]:
         requested = str(inbound.user["id"]) if inbound.user.get("id") else None
@@ -188,6 +265,24 @@ class Runtime:
         conv: Conversation, no: int, sender: str, message: Message, now: float
     ) -> HistoryEntry:
         return HistoryEntry(conv.id, conv.bot, no, sender, message, now)
+
+
+def dialog_answer(turn_id: str, result: TurnResult, missed: list[HistoryEntry]) -> dict[str, Any]:
+    """The dialog API's answer to a turn; `missed`: agents' messages since the user's last."""
+    return {
+        "turn_id": turn_id,
+        "messages": [m.to_json() for m in result.messages],
+        "conversation": result.conversation.to_json(),
+        "nlp": result.parse.to_json(),
+        "agent_messages": [entry_json(e) for e in missed],
+    }
+
+
+def message_digest(inbound: Inbound) -> str:
+    """Identifies a message by its type and text: a retry under a message id must match it."""
+    kind = "postback" if inbound.structured else "text"
+    data = json.dumps([kind, inbound.text]).encode()
+    return hashlib.sha256(data).hexdigest()
 
 
 def _user_message(inbound: Inbound) -> Message:

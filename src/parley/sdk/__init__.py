@@ -14,7 +14,7 @@ Everything public is importable from here; see docs/sdk.md.
 
 from __future__ import annotations
 
-from parley.sdk._wire import WebhookError, verify_signature
+from parley.sdk._wire import WebhookError, verify_signature, verify_standard_signature
 from parley.sdk.aimylogic import (
     AimylogicHandler,
     AimylogicRequest,
@@ -183,4 +183,5 @@ __all__ = [
     "rasa_wsgi",
     "serve",
     "verify_signature",
+    "verify_standard_signature",
 ]

@@ -61,6 +61,7 @@ async def _handle(
         signature,
         authorization=headers.get("authorization"),
         path=scope.get("path") or "/",
+        headers=headers,
     )
     if isinstance(request, Reply):
         return request

@@ -2,8 +2,9 @@
 
 The ASGI and WSGI adapters only move bytes; the rules of seed 001's sample server live here
 once: POST only, `Content-Type: application/json` and a non-empty body (else 400), a valid
-`X-Hub-Signature` when the app has a secret (else 401), a body the dialect's model accepts
-(else 400). A handler refuses a request by raising `WebhookError`.
+`X-Hub-Signature` when the app has a secret (else 401; with `signing="standard"` the Standard
+Webhooks headers instead), a body the dialect's model accepts (else 400). A handler refuses a
+request by raising `WebhookError`.
 """
 
 from __future__ import annotations
@@ -13,12 +14,20 @@ import binascii
 import hmac
 import json
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
-from parley.dialects.signatures import SHA1_HEADER, verify_sha1
+from parley.dialects.signatures import (
+    SHA1_HEADER,
+    SIGNATURE_HEADER,
+    TOLERANCE,
+    standard_key,
+    verify_sha1,
+    verify_standard,
+)
 
 RequestT = TypeVar("RequestT")
 AnswerT = TypeVar("AnswerT")
@@ -41,10 +50,42 @@ class WebhookError(Exception):
         self.message = message or HTTPStatus(status_code).phrase
 
 
-def verify_signature(secret: str, body: bytes, header: str | None) -> bool:
+Signing = Literal["hub-sha1", "standard"]
+
+
+def verify_signature(secret: str | Sequence[str], body: bytes, header: str | None) -> bool:
     """Whether `header` (Haptik's `X-Hub-Signature: sha1=<hex>`) is the HMAC-SHA1 of exactly
-    `body` keyed by `secret`. Constant time; a missing header is False."""
-    return verify_sha1(secret, body, header)
+    `body` keyed by `secret` (or by any of several secrets, during a rotation). Constant
+    time; a missing header is False."""
+    matched = False
+    for one in _secrets(secret):
+        matched |= verify_sha1(one, body, header)
+    return matched
+
+
+def verify_standard_signature(
+    secret: str | Sequence[str],
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    tolerance: float = TOLERANCE,
+    now: float | None = None,
+) -> bool:
+    """Whether `headers` (names in any case) carry a Standard Webhooks signature of exactly
+    `body`: `webhook-signature` has a `v1,` entry that is the base64 HMAC-SHA256 of
+    `"{webhook-id}.{webhook-timestamp}.{body}"` keyed by `secret` (`whsec_` + base64, or any
+    of several during a rotation), and `webhook-timestamp` is within `tolerance` seconds of
+    `now` (the clock unless given). Constant time; missing headers are False. Raises
+    ValueError for a secret that is not base64."""
+    keys = _secrets(secret)
+    for one in keys:
+        standard_key(one)
+    clock = time.time() if now is None else now
+    return verify_standard(keys, body, headers, now=clock, tolerance=tolerance)
+
+
+def _secrets(secret: str | Sequence[str]) -> list[str]:
+    return [secret] if isinstance(secret, str) else list(secret)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +112,13 @@ class Endpoint(Generic[RequestT, AnswerT]):
 
     parse: Callable[[Any], RequestT]
     render: Callable[[AnswerT], Any]
-    secret: str | None = None
+    secret: str | Sequence[str] | None = None
+    """The secret (or secrets, any of which will do) requests must be signed with."""
     signature_header: str = SHA1_HEADER
+    signing: Signing = "hub-sha1"
+    """`standard`: require Standard Webhooks headers instead of `signature_header`."""
+    tolerance: float = TOLERANCE
+    """How far `webhook-timestamp` may be from the clock (`signing="standard"`)."""
     basic_auth: tuple[str, str] | None = None
     """When set, `Authorization: Basic` must carry this user and password (else 401)."""
     methods: frozenset[str] = frozenset({"POST"})
@@ -84,6 +130,24 @@ class Endpoint(Generic[RequestT, AnswerT]):
     refusal: Callable[[WebhookError], Reply] | None = None
     """How a `WebhookError` is answered (plain text unless set)."""
 
+    def __post_init__(self) -> None:
+        if self.signing not in ("hub-sha1", "standard"):
+            raise ValueError(f"signing must be 'hub-sha1' or 'standard', not {self.signing!r}")
+        if self.secret is not None and not _secrets(self.secret):
+            raise ValueError("give at least one secret (or none at all)")
+        if self.signing == "standard":
+            if self.secret is None:
+                raise ValueError("signing='standard' needs a secret")
+            for one in _secrets(self.secret):
+                standard_key(one)  # a bad secret fails now, not on every request
+
+    @property
+    def signature_headers(self) -> tuple[str, ...]:
+        """The request headers the signature check reads."""
+        if self.signing == "standard":
+            return ("webhook-id", "webhook-timestamp", SIGNATURE_HEADER)
+        return (self.signature_header,)
+
     def accept(
         self,
         method: str,
@@ -93,8 +157,11 @@ class Endpoint(Generic[RequestT, AnswerT]):
         *,
         authorization: str | None = None,
         path: str = "/",
+        headers: Mapping[str, str] | None = None,
     ) -> RequestT | Reply:
-        """The typed request, or the reply that refuses it."""
+        """The typed request, or the reply that refuses it. `signature` is the
+        `signature_header`'s value; `headers` (lower-case names) carries at least
+        `signature_headers` when `signing="standard"`."""
         early = self.route(method, path) if self.route is not None else None
         if early is not None:
             return early
@@ -109,12 +176,18 @@ class Endpoint(Generic[RequestT, AnswerT]):
                 return Reply.text(400, "Content-Type must be application/json")
             if not body:
                 return Reply.text(400, "empty body")
-        if self.secret is not None and not verify_signature(self.secret, body, signature):
-            return Reply.text(401, f"bad or missing {self.signature_header}")
+        if self.secret is not None and not self._signed(body, signature, headers or {}):
+            return Reply.text(401, f"bad or missing {', '.join(self.signature_headers)}")
         try:
             return self.parse(json.loads(body or b"{}"))
         except (ValueError, TypeError, RecursionError) as exc:
             return Reply.text(400, f"not a valid request: {_first_line(exc)}")
+
+    def _signed(self, body: bytes, signature: str | None, headers: Mapping[str, str]) -> bool:
+        assert self.secret is not None
+        if self.signing == "standard":
+            return verify_standard_signature(self.secret, body, headers, tolerance=self.tolerance)
+        return verify_signature(self.secret, body, signature)
 
     def refuse(self, error: WebhookError) -> Reply:
         if self.refusal is not None:

@@ -40,6 +40,11 @@ def _handle(
         environ.get(signature_key),
         authorization=environ.get("HTTP_AUTHORIZATION"),
         path=environ.get("PATH_INFO") or "/",
+        headers={
+            name.lower(): value
+            for name in endpoint.signature_headers
+            if (value := environ.get("HTTP_" + name.upper().replace("-", "_"))) is not None
+        },
     )
     if isinstance(request, Reply):
         return request

@@ -4,7 +4,7 @@ sends (`conversation` + `nlp`), the answer it reads (`replies` in Bot Connector 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 from wsgiref.types import WSGIApplication
 
@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import ASGIApp
 
 from parley.sdk._asgi import asgi_app
-from parley.sdk._wire import Endpoint
+from parley.sdk._wire import Endpoint, Signing
 from parley.sdk._wsgi import wsgi_app
 
 CaiReply = dict[str, Any]
@@ -194,33 +194,37 @@ def cai_app(
     handler: AsyncCaiHandler,
     *,
     auth: tuple[str, str] | None = None,
-    secret: str | None = None,
+    secret: str | Sequence[str] | None = None,
+    signing: Signing = "hub-sha1",
 ) -> ASGIApp:
     """An ASGI app serving `handler` as a CAI webhook on every path and for every method
     CAI calls with (GET, POST, PUT, DELETE, PATCH; an empty body is an empty request).
     With `auth=(user, password)` a request without that `Authorization: Basic` gets 401;
-    with `secret`, one without the right `X-Hub-Signature` gets 401; a body that is not
-    JSON or not a CAI request gets 400."""
-    return asgi_app(_endpoint(auth, secret), handler)
+    with `secret` (or several, any of which will do), one without the right
+    `X-Hub-Signature` (with `signing="standard"`: Standard Webhooks headers) gets 401; a
+    body that is not JSON or not a CAI request gets 400."""
+    return asgi_app(_endpoint(auth, secret, signing), handler)
 
 
 def cai_wsgi(
     handler: CaiHandler,
     *,
     auth: tuple[str, str] | None = None,
-    secret: str | None = None,
+    secret: str | Sequence[str] | None = None,
+    signing: Signing = "hub-sha1",
 ) -> WSGIApplication:
     """`cai_app` as a WSGI app (standard library only)."""
-    return wsgi_app(_endpoint(auth, secret), handler)
+    return wsgi_app(_endpoint(auth, secret, signing), handler)
 
 
 def _endpoint(
-    auth: tuple[str, str] | None, secret: str | None
+    auth: tuple[str, str] | None, secret: str | Sequence[str] | None, signing: Signing
 ) -> Endpoint[CaiRequest, CaiResponse | None]:
     return Endpoint(
         CaiRequest.model_validate,
         _render,
         secret,
+        signing=signing,
         basic_auth=auth,
         methods=_METHODS,
         allow_empty=True,

@@ -4,7 +4,7 @@ and `haptik_app` / `haptik_wsgi` to serve a handler (docs/webhooks.md has the wi
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 from wsgiref.types import WSGIApplication
 
@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.types import ASGIApp
 
 from parley.sdk._asgi import asgi_app
-from parley.sdk._wire import Endpoint
+from parley.sdk._wire import Endpoint, Signing
 from parley.sdk._wsgi import wsgi_app
 
 Element = Mapping[str, Any]
@@ -134,20 +134,34 @@ AsyncHaptikHandler = Callable[[HaptikRequest], HaptikResponse | Awaitable[Haptik
 """A Haptik webhook for `haptik_app`: sync (run in a thread) or `async def`."""
 
 
-def haptik_app(handler: AsyncHaptikHandler, *, secret: str | None = None) -> ASGIApp:
+def haptik_app(
+    handler: AsyncHaptikHandler,
+    *,
+    secret: str | Sequence[str] | None = None,
+    signing: Signing = "hub-sha1",
+) -> ASGIApp:
     """An ASGI app serving `handler` as a Haptik webhook on every path. With a `secret`, a
-    request without the right `X-Hub-Signature` is refused with 401; a request that is not
-    JSON, is empty or is not a Haptik request gets 400; `GET` answers 200 (a health check)."""
-    return asgi_app(_endpoint(secret), handler)
+    request without the right `X-Hub-Signature` is refused with 401 (with
+    `signing="standard"`: without valid, recent Standard Webhooks headers); a list of
+    secrets accepts any of them (a rotation). A request that is not JSON, is empty or is not
+    a Haptik request gets 400; `GET` answers 200 (a health check)."""
+    return asgi_app(_endpoint(secret, signing), handler)
 
 
-def haptik_wsgi(handler: HaptikHandler, *, secret: str | None = None) -> WSGIApplication:
+def haptik_wsgi(
+    handler: HaptikHandler,
+    *,
+    secret: str | Sequence[str] | None = None,
+    signing: Signing = "hub-sha1",
+) -> WSGIApplication:
     """`haptik_app` as a WSGI app (standard library only; `wsgiref.simple_server` runs it)."""
-    return wsgi_app(_endpoint(secret), handler)
+    return wsgi_app(_endpoint(secret, signing), handler)
 
 
-def _endpoint(secret: str | None) -> Endpoint[HaptikRequest, HaptikResponse]:
-    return Endpoint(HaptikRequest.model_validate, _render, secret)
+def _endpoint(
+    secret: str | Sequence[str] | None, signing: Signing
+) -> Endpoint[HaptikRequest, HaptikResponse]:
+    return Endpoint(HaptikRequest.model_validate, _render, secret, signing=signing)
 
 
 def _render(answer: HaptikResponse) -> dict[str, Any]:

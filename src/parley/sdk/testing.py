@@ -16,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +28,7 @@ from starlette.types import ASGIApp
 from parley.bot.schema import AuthSpec, BotWebhookSpec, HttpSpec, LogicWebhookSpec, WebhookSpec
 from parley.dialects import get_dialect
 from parley.dialects.base import WireRequest, WireResponse
-from parley.dialects.signatures import SHA1_HEADER, sign_sha1
+from parley.dialects.signatures import SHA1_HEADER, sign_sha1, standard_headers
 from parley.model import (
     Call,
     Conversation,
@@ -84,13 +86,16 @@ def sample_call(
     bot: str = "bot",
     auth: tuple[str, str] | None = None,
     method: str | None = None,
+    signing: str = "hub-sha1",
+    now: float = 1_700_000_000.0,
 ) -> Call:
     """The `Call` parley's engine would make at `node` of a conversation with `user`.
 
     `entities` maps a name to a value (or an `EntityValue`); `data` is the conversation
     data, `user_data` the permanent user data. `event` defaults to the node's name for
     Aimylogic and to `API_INTEGRATION` otherwise; `action` is Rasa's action name;
-    `auth=(user, password)` makes the webhook send basic auth; `method` is CAI's."""
+    `auth=(user, password)` makes the webhook send basic auth; `method` is CAI's;
+    `signing="standard"` signs with Standard Webhooks headers, stamped `now`."""
     person = user if isinstance(user, User) else User(user, name=user)
     if user_data is not None:
         person.data = dict(user_data)
@@ -113,14 +118,14 @@ def sample_call(
     return Call(
         kind=_KINDS.get(dialect, "webhook"),
         node=node,
-        spec=_spec(dialect, url, secret, action, auth, method),
+        spec=_spec(dialect, url, secret, action, auth, method, signing),
         entities=values,
         conversation=conversation,
         user=person,
         text=text,
         event=event or (node if dialect == "aimylogic" else "API_INTEGRATION"),
         parse=parse,
-        now=1_700_000_000.0,
+        now=now,
     )
 
 
@@ -130,7 +135,8 @@ class WebhookClient:
 
     `send` / `asend` build a `sample_call` and return a `WebhookResult`; `post` / `apost`
     send raw bytes (to test how the webhook refuses bad requests). With `auth=(user,
-    password)` both send `Authorization: Basic` (CAI, Rasa and Dialogflow webhooks)."""
+    password)` both send `Authorization: Basic` (CAI, Rasa and Dialogflow webhooks); with
+    `signing="standard"` they sign with Standard Webhooks headers stamped with the clock."""
 
     def __init__(
         self,
@@ -141,10 +147,12 @@ class WebhookClient:
         path: str = "/",
         timeout: float = 10.0,
         auth: tuple[str, str] | None = None,
+        signing: str = "hub-sha1",
     ) -> None:
         self.target = target
         self.dialect = get_dialect(dialect)
         self.secret = secret
+        self.signing = signing
         self.auth = auth
         self.timeout = timeout
         self.url = target if isinstance(target, str) else f"http://testserver{path}"
@@ -157,6 +165,9 @@ class WebhookClient:
     async def asend(self, node: str = "check_price", **call: Any) -> WebhookResult:
         """`send` for async code."""
         call.setdefault("auth", self.auth)
+        call.setdefault("signing", self.signing)
+        if self.signing == "standard":
+            call.setdefault("now", time.time())
         sample = sample_call(self.dialect.name, self.url, node, secret=self.secret, **call)
         request = self.dialect.encode(sample, self.url)
         response = await self._deliver(request)
@@ -184,7 +195,10 @@ class WebhookClient:
     ) -> WireResponse:
         """`post` for async code."""
         sent = {"Content-Type": content_type} if content_type else {}
-        if signed and self.secret:
+        if signed and self.secret and self.signing == "standard":
+            msg_id = f"msg_{uuid.uuid4().hex}"
+            sent.update(standard_headers([self.secret], msg_id, int(time.time()), body))
+        elif signed and self.secret:
             sent[SHA1_HEADER] = sign_sha1(self.secret, body)
         if self.auth is not None:
             token = base64.b64encode(":".join(self.auth).encode()).decode("ascii")
@@ -207,6 +221,7 @@ def _spec(
     action: str | None,
     auth: tuple[str, str] | None,
     method: str | None,
+    signing: str,
 ) -> Any:
     spec = _SPECS.get(dialect, WebhookSpec)
     basic = None if auth is None else AuthSpec(type="basic", username=auth[0], password=auth[1])
@@ -217,6 +232,7 @@ def _spec(
         "action": action,
         "auth": basic,
         "method": method,
+        "signing": None if signing == "hub-sha1" else signing,
     }
     return spec(**{k: v for k, v in fields.items() if k in spec.model_fields and v is not None})
 

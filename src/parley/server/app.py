@@ -21,18 +21,20 @@ from parley.server import agents, cai, callbacks, dialog, errors, integration, s
 from parley.server.middleware import BodyLimit
 from parley.storage import create_store
 from parley.webhooks import make_client
+from parley.webhooks.guard import Guard
 
 CONSOLE = Path(__file__).resolve().parent.parent / "console"
 
 
 def create_app(bots: list[Bot], settings: Settings) -> FastAPI:
     """An app serving `bots`; the store and the HTTP client open and close with it."""
+    guard = Guard.parse(settings.allowed_hosts)  # a bad PARLEY_ALLOWED_HOSTS fails here
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = create_store(settings.database_url)
         await store.open()
-        client = make_client(max_connections=settings.http_pool_size)
+        client = make_client(max_connections=settings.http_pool_size, guard=guard)
         callers = Callers(client, LogicInvocations.from_settings(settings))
         app.state.runtime = Runtime(bots, store, callers, max_text_length=settings.max_text_length)
         try:

@@ -11,8 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from parley.errors import NotFound
 from parley.model import Environment
-from parley.runtime import Inbound, Runtime
-from parley.runtime.events import entry_json
+from parley.runtime import Inbound, Runtime, dialog_answer
 from parley.runtime.handoff import agent_messages_since_last_turn
 
 router = APIRouter(prefix="/api/v1")
@@ -45,6 +44,12 @@ class DialogRequest(BaseModel):
     message: MessageIn
     environment: Literal["test", "production"] = "test"
     user: UserIn | None = None
+    message_id: Id | None = Field(
+        None,
+        description="The client's id for this message: a retry with the same id gets the"
+        " stored answer and never runs the turn again; the same id with a different message"
+        " is 409 `conflict`.",
+    )
 
 
 class MessageOut(BaseModel):
@@ -110,22 +115,16 @@ async def dialog(bot: str, request: Request) -> JSONResponse:
         user=user,
     )
     runtime = _runtime(request)
+    if body.message_id is not None:
+        reply = await runtime.handle_once(inbound, body.message_id)
+        return JSONResponse(reply.answer)
     output = await runtime.handle(inbound)
-    result = output.result
     missed = []
     if output.agent_touched:  # the history read is only worth it after an agent's involvement
         missed = await agent_messages_since_last_turn(
             runtime, bot, body.conversation_id, output.turn_id
         )
-    return JSONResponse(
-        {
-            "turn_id": output.turn_id,
-            "messages": [m.to_json() for m in result.messages],
-            "conversation": result.conversation.to_json(),
-            "nlp": result.parse.to_json(),
-            "agent_messages": [entry_json(e) for e in missed],
-        }
-    )
+    return JSONResponse(dialog_answer(output.turn_id, output.result, missed))
 
 
 @router.get("/bots", summary="The bots this server runs")

@@ -21,6 +21,7 @@ from parley.model import (
     Invocation,
     Message,
     State,
+    StoredAnswer,
     User,
 )
 
@@ -190,5 +191,27 @@ def invocation(row: Mapping[Any, Any]) -> Invocation:
         response_body=row["response_body"],
         latency_ms=row["latency_ms"],
         error=row["error"],
+        created_at=row["created_at"],
+    )
+
+
+def answer_row(record: StoredAnswer, bot: str, conversation_id: str) -> Row:
+    return {
+        "bot": bot,
+        "conversation_id": conversation_id,
+        "message_id": record.message_id,
+        "digest": record.digest,
+        "turn_id": record.turn_id,
+        "answer": dumps(record.answer),
+        "created_at": record.created_at,
+    }
+
+
+def stored_answer(row: Mapping[Any, Any]) -> StoredAnswer:
+    return StoredAnswer(
+        message_id=row["message_id"],
+        digest=row["digest"],
+        turn_id=row["turn_id"],
+        answer=loads(row["answer"]),
         created_at=row["created_at"],
     )

@@ -169,3 +169,18 @@ assignments = sa.Table(
     sa.Column("claimed_at", _Time, nullable=False),
     _conversation_fk(),
 )
+
+# Idempotent turns (migration 0003): a dialog answer under the client's message id, written
+# in the turn's transaction; the primary key makes a message id unique per conversation.
+answers = sa.Table(
+    "answers",
+    metadata,
+    sa.Column("bot", sa.String, primary_key=True),
+    sa.Column("conversation_id", sa.String, primary_key=True),
+    sa.Column("message_id", sa.String, primary_key=True),
+    sa.Column("digest", sa.String, nullable=False),
+    sa.Column("turn_id", sa.String, nullable=False),
+    sa.Column("answer", _Json, nullable=False),
+    sa.Column("created_at", _Time, nullable=False),
+    _conversation_fk(),
+)

@@ -6,7 +6,14 @@ import abc
 from types import TracebackType
 from typing import Self
 
-from parley.model import Conversation, HistoryEntry, Invocation, TurnRecord, User
+from parley.model import (
+    Conversation,
+    HistoryEntry,
+    Invocation,
+    StoredAnswer,
+    TurnRecord,
+    User,
+)
 from parley.storage.accounts import AccountStore
 
 
@@ -64,7 +71,16 @@ class Store(AccountStore):
         `id` of every history entry and invocation are set. The user row is replaced as a
         whole (last writer wins: users carry no version). A value that is not JSON raises
         json's `TypeError`/`ValueError`, also before anything is written.
+
+        With `record.answer`, the answer is written too, in the same transaction; a
+        `message_id` the conversation already has is `Conflict` and nothing is written.
         """
+
+    @abc.abstractmethod
+    async def get_answer(
+        self, bot: str, conversation_id: str, message_id: str
+    ) -> StoredAnswer | None:
+        """The answer a turn stored under the client's `message_id`, if there is one."""
 
     @abc.abstractmethod
     async def history(

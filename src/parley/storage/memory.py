@@ -11,7 +11,14 @@ import time
 from typing import TypeVar
 
 from parley.errors import Conflict, StorageError
-from parley.model import Conversation, HistoryEntry, Invocation, TurnRecord, User
+from parley.model import (
+    Conversation,
+    HistoryEntry,
+    Invocation,
+    StoredAnswer,
+    TurnRecord,
+    User,
+)
 from parley.storage import _rows
 from parley.storage._accounts_memory import MemoryAccounts
 from parley.storage._rows import Row
@@ -32,6 +39,7 @@ class MemoryStore(MemoryAccounts, Store):
         self._history: dict[_Key, list[Row]] = {}
         self._invocations: list[Row] = []
         self._last_history_id = 0
+        self._answers: dict[tuple[str, str, str], Row] = {}
 
     async def get_conversation(self, bot: str, conversation_id: str) -> Conversation | None:
         row = self._conversations.get((bot, conversation_id))
@@ -47,11 +55,17 @@ class MemoryStore(MemoryAccounts, Store):
         user = _rows.user_row(record.user)
         history = [_rows.history_row(entry) for entry in record.history]
         invocations = [_rows.invocation_row(inv) for inv in record.invocations]
+        answer = None
+        if record.answer is not None:
+            answer = _rows.answer_row(record.answer, conv["bot"], conv["id"])
 
         key = (conv["bot"], conv["id"])
         stored = self._conversations.get(key)
         if (stored["version"] if stored else 0) != record.expected_version:
             raise Conflict(f"conversation {key[0]}/{key[1]} changed since the turn began")
+        answer_key = (*key, answer["message_id"]) if answer is not None else None
+        if answer_key is not None and answer_key in self._answers:
+            raise Conflict(f"conversation {key[0]}/{key[1]} has message {answer_key[2]!r}")
 
         # No await from here on, so no other task sees a half-applied turn; the undo makes a
         # failure in the middle (a bug, MemoryError) leave no trace either.
@@ -62,15 +76,25 @@ class MemoryStore(MemoryAccounts, Store):
             self._users[user["id"]] = {**user, "updated_at": now}
             history_ids = self._append_history(history)
             invocation_ids = self._append_invocations(invocations)
+            if answer_key is not None and answer is not None:
+                self._answers[answer_key] = {**answer, "created_at": now}
         except BaseException:
             undo.apply(self)
             raise
         record.conversation.version = record.expected_version + 1
         record.conversation.updated_at = now
+        if record.answer is not None:
+            record.answer.created_at = now
         for entry, history_id in zip(record.history, history_ids, strict=True):
             entry.id = history_id
         for inv, invocation_id in zip(record.invocations, invocation_ids, strict=True):
             inv.id = invocation_id
+
+    async def get_answer(
+        self, bot: str, conversation_id: str, message_id: str
+    ) -> StoredAnswer | None:
+        row = self._answers.get((bot, conversation_id, message_id))
+        return _rows.stored_answer(row) if row is not None else None
 
     async def history(
         self,

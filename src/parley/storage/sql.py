@@ -18,11 +18,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from parley.errors import Conflict, StorageError
-from parley.model import Conversation, HistoryEntry, Invocation, TurnRecord, User
+from parley.model import (
+    Conversation,
+    HistoryEntry,
+    Invocation,
+    StoredAnswer,
+    TurnRecord,
+    User,
+)
 from parley.storage import _engine, _rows
 from parley.storage._accounts_sql import Params, Rows, SqlAccounts
 from parley.storage._rows import Row
-from parley.storage._tables import conversations, history, invocations, users
+from parley.storage._tables import answers, conversations, history, invocations, users
 from parley.storage.base import Store
 
 _KEY = (conversations.c.bot == sa.bindparam("_bot")) & (conversations.c.id == sa.bindparam("_id"))
@@ -31,6 +38,11 @@ _SELECT_USER = sa.select(users).where(users.c.id == sa.bindparam("_id"))
 # Parameters named like columns become the SET clause.
 _UPDATE_CONVERSATION = sa.update(conversations).where(
     _KEY & (conversations.c.version == sa.bindparam("_expected"))
+)
+_SELECT_ANSWER = sa.select(answers).where(
+    (answers.c.bot == sa.bindparam("_bot"))
+    & (answers.c.conversation_id == sa.bindparam("_id"))
+    & (answers.c.message_id == sa.bindparam("_message_id"))
 )
 
 
@@ -52,6 +64,9 @@ class SqlStore(SqlAccounts, Store):
             set_={c.name: upsert.excluded[c.name] for c in users.c if c.name != "id"},
         )
         self._insert_conversation, self._upsert_user = new, upsert
+        self._insert_answer = insert(answers).on_conflict_do_nothing(
+            index_elements=["bot", "conversation_id", "message_id"]
+        )
         # SQLite numbers the rows of one INSERT in order but may return them in any order,
         # and cannot do the ordered form in one statement: take its ids sorted instead.
         self._ids_in_order = dialect == "sqlite"
@@ -95,6 +110,10 @@ class SqlStore(SqlAccounts, Store):
         invocation_rows = [_rows.invocation_row(inv) for inv in record.invocations]
         expected = record.expected_version
         now = time.time()
+        answer = None
+        if record.answer is not None:
+            answer = _rows.answer_row(record.answer, conv["bot"], conv["id"])
+            answer["created_at"] = now
         conv.update(version=expected + 1, updated_at=now)
 
         async with self._writing() as connection:
@@ -112,16 +131,32 @@ class SqlStore(SqlAccounts, Store):
                     f"conversation {conversation.bot}/{conversation.id} changed since the turn"
                     f" began (expected version {expected})"
                 )
+            if answer is not None:
+                inserted = await connection.execute(self._insert_answer, answer)
+                if inserted.rowcount != 1:
+                    raise Conflict(
+                        f"conversation {answer['bot']}/{answer['conversation_id']} has message"
+                        f" {answer['message_id']!r}"
+                    )
             history_ids = await self._insert_many(connection, self._insert_history, history_rows)
             invocation_ids = await self._insert_many(
                 connection, self._insert_invocations, invocation_rows
             )
 
         record.conversation.version, record.conversation.updated_at = expected + 1, now
+        if record.answer is not None:
+            record.answer.created_at = now
         for entry, history_id in zip(record.history, history_ids, strict=True):
             entry.id = history_id
         for inv, invocation_id in zip(record.invocations, invocation_ids, strict=True):
             inv.id = invocation_id
+
+    async def get_answer(
+        self, bot: str, conversation_id: str, message_id: str
+    ) -> StoredAnswer | None:
+        params = {"_bot": bot, "_id": conversation_id, "_message_id": message_id}
+        rows = await self._select(_SELECT_ANSWER, params)
+        return _rows.stored_answer(rows[0]) if rows else None
 
     async def history(
         self,

@@ -24,11 +24,18 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 
 from parley.errors import BadRequest, Conflict, StorageError
-from parley.model import Conversation, HistoryEntry, Invocation, TurnRecord, User
+from parley.model import (
+    Conversation,
+    HistoryEntry,
+    Invocation,
+    StoredAnswer,
+    TurnRecord,
+    User,
+)
 from parley.storage import _engine, _rows
 from parley.storage._accounts_sql import Params, Rows, SqlAccounts
 from parley.storage._rows import Row
-from parley.storage._tables import conversations, history, invocations, users
+from parley.storage._tables import answers, conversations, history, invocations, users
 from parley.storage.base import Store
 
 T = TypeVar("T")
@@ -56,6 +63,8 @@ _UPSERT_USER = _insert(
 )
 _INSERT_HISTORY = _insert(history)
 _INSERT_INVOCATION = _insert(invocations)
+_INSERT_ANSWER = _insert(answers, "ON CONFLICT (bot, conversation_id, message_id) DO NOTHING")
+_SELECT_ANSWER = "SELECT * FROM answers WHERE bot = ? AND conversation_id = ? AND message_id = ?"
 
 
 class SqliteStore(SqlAccounts, Store):
@@ -172,17 +181,28 @@ class SqliteStore(SqlAccounts, Store):
         user = {**_rows.user_row(record.user), "updated_at": now}
         history_rows = [_rows.history_row(entry) for entry in record.history]
         invocation_rows = [_rows.invocation_row(inv) for inv in record.invocations]
+        answer = None
+        if record.answer is not None:
+            answer = _rows.answer_row(record.answer, conv["bot"], conv["id"])
+            answer["created_at"] = now
         history_ids, invocation_ids = await self._run(
-            self._save, conv, user, history_rows, invocation_rows, writes=True
+            self._save, conv, user, history_rows, invocation_rows, answer, writes=True
         )
         record.conversation.version, record.conversation.updated_at = expected + 1, now
+        if record.answer is not None:
+            record.answer.created_at = now
         for entry, history_id in zip(record.history, history_ids, strict=True):
             entry.id = history_id
         for inv, invocation_id in zip(record.invocations, invocation_ids, strict=True):
             inv.id = invocation_id
 
     def _save(
-        self, conv: Row, user: Row, history_rows: list[Row], invocation_rows: list[Row]
+        self,
+        conv: Row,
+        user: Row,
+        history_rows: list[Row],
+        invocation_rows: list[Row],
+        answer: Row | None,
     ) -> tuple[list[int], list[int]]:
         """The statements of one turn; `_run_jobs` wraps them in a transaction."""
         db = self._db
@@ -193,6 +213,10 @@ class SqliteStore(SqlAccounts, Store):
             raise Conflict(
                 f"conversation {conv['bot']}/{conv['id']} changed since the turn began"
                 f" (expected version {conv['expected']})"
+            )
+        if answer is not None and db.execute(_INSERT_ANSWER, answer).rowcount != 1:
+            raise Conflict(
+                f"conversation {conv['bot']}/{conv['id']} has message {answer['message_id']!r}"
             )
         history_ids = [_last_id(db.execute(_INSERT_HISTORY, row)) for row in history_rows]
         invocation_ids = [_last_id(db.execute(_INSERT_INVOCATION, row)) for row in invocation_rows]
@@ -219,6 +243,12 @@ class SqliteStore(SqlAccounts, Store):
                 db.execute("ROLLBACK")
                 for job in writes:
                     job.ok, job.value = False, exc
+
+    async def get_answer(
+        self, bot: str, conversation_id: str, message_id: str
+    ) -> StoredAnswer | None:
+        rows = await self._run(self._rows, _SELECT_ANSWER, (bot, conversation_id, message_id))
+        return _rows.stored_answer(rows[0]) if rows else None
 
     async def history(
         self,

@@ -16,6 +16,7 @@ SECRET_HEADERS = frozenset(
         "x-api-key",
         "x-hub-signature",
         "x-hub-signature-256",
+        "webhook-signature",
     }
 )
 _SECRET_PARAM = re.compile(r"token|key|secret|pass|sig|auth", re.IGNORECASE)
