@@ -22,6 +22,8 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     max_text_length: int = 4096
     log_level: str = "info"
+    log_format: str = "text"
+    """`text` (one line per record) or `json` (one JSON object per line, docs/operations.md)."""
     http_pool_size: int = 100
     secret_key: str = ""
     """Signs the tokens logic servers post results with; empty: a random key per process."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +11,8 @@ from rich.console import Console
 
 from parley.cli.options import Database, load_bots
 from parley.config import Settings
+from parley.errors import ParleyError
+from parley.observability.logs import LOG_FORMATS, configure_logging
 from parley.server.app import create_app
 
 
@@ -23,14 +24,18 @@ def run(
     port: Annotated[int | None, typer.Option(help="Port [default: 8000].")] = None,
     database: Database = None,
     log_level: Annotated[str | None, typer.Option(help="debug, info, warning.")] = None,
+    log_format: Annotated[
+        str | None, typer.Option(help="text, or json: one object per line [default: text].")
+    ] = None,
 ) -> None:
     """Serve the bots' dialog API, one log line per turn."""
-    settings = Settings.from_env(host=host, port=port, database_url=database, log_level=log_level)
-    bots = load_bots(bot_dirs)
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    settings = Settings.from_env(
+        host=host, port=port, database_url=database, log_level=log_level, log_format=log_format
     )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    if settings.log_format not in LOG_FORMATS:
+        raise ParleyError(f"log format must be text or json, not {settings.log_format!r}")
+    bots = load_bots(bot_dirs)
+    configure_logging(settings.log_level, settings.log_format)
     out = Console(highlight=False, soft_wrap=True)
     base = f"http://{settings.host}:{settings.port}"
     out.print(f"parley serving {len(bots)} bot(s) on {base}  (storage: {settings.database_url})")
@@ -43,4 +48,6 @@ def run(
         port=settings.port,
         log_level=settings.log_level,
         access_log=False,
+        # JSON: uvicorn's own loggers propagate to the root handler instead of their own
+        log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
     )

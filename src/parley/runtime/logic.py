@@ -60,10 +60,12 @@ class LogicInvocations:
         self._finished: OrderedDict[str, str] = OrderedDict()
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> LogicInvocations:
+    def from_settings(cls, settings: Settings, *, warn: bool = True) -> LogicInvocations:
+        """`warn`: say so when the signing key is random (only worth it with logic bots)."""
         secret = settings.secret_key
         if not secret:
             secret = secrets.token_urlsafe(32)
+        if not settings.secret_key and warn:
             log.warning(
                 "PARLEY_SECRET_KEY is not set: logic callback tokens are signed with a random"
                 " key for this process only"

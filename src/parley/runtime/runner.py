@@ -31,6 +31,7 @@ from parley.model import (
     User,
 )
 from parley.nlu import ExampleRecognizer, Recognizer
+from parley.observability import Metrics, turn_scope
 from parley.runtime.callers import Callers
 from parley.runtime.events import (
     Events,
@@ -107,12 +108,19 @@ class Runtime:
     """Serves turns for a set of bots over one store and one set of callers."""
 
     def __init__(
-        self, bots: list[Bot], store: Store, callers: Callers, *, max_text_length: int = 4096
+        self,
+        bots: list[Bot],
+        store: Store,
+        callers: Callers,
+        *,
+        max_text_length: int = 4096,
+        metrics: Metrics | None = None,
     ) -> None:
         self.bots = {b.spec.name: LiveBot.from_bot(b) for b in bots}
         self.store = store
         self.callers = callers
         self.max_text_length = max_text_length
+        self.metrics = metrics
         self.locks = LocalLocks()
         self.events: Events = LocalEvents()
         # chats an agent wrote in since the user's last turn (read, then forgotten, per turn)
@@ -179,6 +187,27 @@ class Runtime:
     ) -> TurnOutput:
         # a log and idempotency key, not a secret: no need for the OS's entropy on every turn
         started, turn_id = time.perf_counter(), f"{random.getrandbits(128):032x}"
+        metrics, state = self.metrics, "error"
+        if metrics is not None:
+            metrics.in_flight.inc()
+        try:
+            with turn_scope(turn_id, live.name, inbound.conversation_id):
+                output = await self._run_turn(live, inbound, once, started, turn_id)
+            state = output.result.conversation.state.value
+            return output
+        finally:
+            if metrics is not None:
+                metrics.in_flight.dec()
+                metrics.turn(live.name, state, time.perf_counter() - started)
+
+    async def _run_turn(
+        self,
+        live: LiveBot,
+        inbound: Inbound,
+        once: _Idempotency | None,
+        started: float,
+        turn_id: str,
+    ) -> TurnOutput:
         conv, user = await self._load(live, inbound)
         expected, no_before = conv.version, conv.conversation_no
         agent_touched = conv.state in (State.PENDING, State.AGENT) or self.agent_wrote.pop(
@@ -258,7 +287,10 @@ class Runtime:
         return conv, user
 
     async def _perform(self, live: LiveBot, call: Call, turn_id: str) -> tuple[Outcome, Invocation]:
-        return await self.callers.perform(live.bot.spec, call, turn_id)
+        outcome, invocation = await self.callers.perform(live.bot.spec, call, turn_id)
+        if self.metrics is not None:
+            self.metrics.call(invocation)
+        return outcome, invocation
 
     @staticmethod
     def _entry(

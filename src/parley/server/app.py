@@ -4,23 +4,27 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 import parley
 from parley.bot import Bot
 from parley.config import Settings
+from parley.observability import Metrics, RequestContext
+from parley.observability.metrics import CONTENT_TYPE_LATEST
 from parley.runtime import Callers, Runtime
 from parley.runtime.logic import LogicInvocations
 from parley.server import agents, cai, callbacks, dialog, errors, integration, streams
 from parley.server.middleware import BodyLimit
 from parley.storage import create_store
 from parley.webhooks import make_client
+from parley.webhooks.breaker import Breakers, BreakerState
 from parley.webhooks.guard import Guard
 
 CONSOLE = Path(__file__).resolve().parent.parent / "console"
@@ -29,14 +33,19 @@ CONSOLE = Path(__file__).resolve().parent.parent / "console"
 def create_app(bots: list[Bot], settings: Settings) -> FastAPI:
     """An app serving `bots`; the store and the HTTP client open and close with it."""
     guard = Guard.parse(settings.allowed_hosts)  # a bad PARLEY_ALLOWED_HOSTS fails here
+    metrics = Metrics()  # this app's own registry: servers in one process never mix
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = create_store(settings.database_url)
         await store.open()
         client = make_client(max_connections=settings.http_pool_size, guard=guard)
-        callers = Callers(client, LogicInvocations.from_settings(settings))
-        app.state.runtime = Runtime(bots, store, callers, max_text_length=settings.max_text_length)
+        has_logic = any(bot.spec.logic is not None for bot in bots)
+        callers = Callers(client, LogicInvocations.from_settings(settings, warn=has_logic))
+        app.state.runtime = Runtime(
+            bots, store, callers, max_text_length=settings.max_text_length, metrics=metrics
+        )
+        metrics.watch_breakers(partial(_breaker_states, callers.webhook.breakers, bots))
         try:
             yield
         finally:
@@ -51,6 +60,7 @@ def create_app(bots: list[Bot], settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(RequestContext)  # outermost: X-Request-ID on every answer, 413 too
     errors.install(app)
     app.include_router(dialog.router)
     app.include_router(cai.router)
@@ -78,4 +88,20 @@ def create_app(bots: list[Bot], settings: Settings) -> FastAPI:
     async def healthz() -> JSONResponse:
         return JSONResponse({"status": "ok", "bots": sorted(b.spec.name for b in bots)})
 
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus() -> Response:
+        return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
     return app
+
+
+_BREAKER_VALUES = {BreakerState.OPEN: 1.0, BreakerState.HALF_OPEN: 0.5, BreakerState.CLOSED: 0.0}
+
+
+def _breaker_states(breakers: Breakers, bots: list[Bot]) -> list[tuple[str, str, float]]:
+    """(bot, endpoint, gauge value) of every remembered breaker, read at scrape time."""
+    cool_downs = {b.spec.name: b.spec.settings.resilience.cool_down for b in bots}
+    return [
+        (bot, endpoint, _BREAKER_VALUES[breakers.state(bot, endpoint, cool_downs.get(bot, 30.0))])
+        for bot, endpoint in breakers.endpoints()
+    ]

@@ -68,6 +68,10 @@ class Breakers:
         self._wall = wall
         self._breakers: dict[tuple[str, str], _Breaker] = {}
 
+    def endpoints(self) -> list[tuple[str, str]]:
+        """(bot, endpoint) of every breaker remembered (each has failures): for metrics."""
+        return list(self._breakers)
+
     def state(self, bot: str, endpoint: str, cool_down: float) -> BreakerState:
         breaker = self._breakers.get((bot, endpoint))
         if breaker is None or breaker.opened_at is None:

@@ -23,6 +23,7 @@ from parley import __version__
 from parley.bot.schema import ResilienceSpec, WebhookSpec
 from parley.dialects import UnknownDialect, WireRequest, WireResponse, get_dialect
 from parley.model import Call, Invocation, Outcome
+from parley.observability.context import outbound_traceparent
 from parley.webhooks.breaker import Breakers, endpoint_of
 from parley.webhooks.guard import AddressRefused, Guard, GuardedConnector
 from parley.webhooks.limits import EndpointLimits, TooManyInFlight
@@ -113,6 +114,12 @@ class WebhookCaller:
         invocation.method = request.method
         invocation.request_headers = mask_headers(request.headers)
         invocation.request_body = log_text(request.body)
+        if not any(name.lower() == "traceparent" for name in request.headers):
+            # W3C trace context: the turn's trace, a new span per call; not in the
+            # invocation's logged headers (docs/operations.md)
+            request = replace(
+                request, headers={**request.headers, "traceparent": outbound_traceparent()}
+            )
 
         started = time.perf_counter()
         exchange = await self._resilient(
