@@ -8,6 +8,7 @@ endpoints that failed are remembered. No conversation or user ids.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -75,23 +76,30 @@ class Metrics:
         )  # fmt: skip
         self._breakers = _Breakers()
         r.register(self._breakers)
+        self._children: dict[tuple[Any, ...], Any] = {}
 
     def watch_breakers(self, source: BreakerSource) -> None:
         self._breakers.source = source
 
     def turn(self, bot: str, state: str, seconds: float) -> None:
-        self.turns.labels(bot, state).inc()
-        self.turn_seconds.labels(bot).observe(seconds)
+        self._child(self.turns, bot, state).inc()
+        self._child(self.turn_seconds, bot).observe(seconds)
 
     def call(self, invocation: Invocation) -> None:
         dialect = invocation.dialect or ""
         status = str(invocation.status) if invocation.status is not None else "error"
-        self.calls.labels(
-            invocation.bot, invocation.node, invocation.kind, dialect, status
-        ).inc()  # fmt: skip
-        self.call_seconds.labels(invocation.bot, dialect, invocation.kind).observe(
-            invocation.latency_ms / 1000
-        )
+        bot, kind = invocation.bot, invocation.kind
+        self._child(self.calls, bot, invocation.node, kind, dialect, status).inc()
+        self._child(self.call_seconds, bot, dialect, kind).observe(invocation.latency_ms / 1000)
+
+    def _child(self, metric: Any, *labels: str) -> Any:
+        # `labels()` takes a lock and builds a key on every call; on the hot path of every
+        # turn a plain dict of the (bounded) label tuples is cheaper.
+        key = (id(metric), *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
