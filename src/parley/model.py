@@ -315,6 +315,8 @@ class TurnRecord:
     answer: StoredAnswer | None = None
     """With a client `message_id`: the turn's answer, written in the same transaction and
     unique per (bot, conversation, message_id); a duplicate is `Conflict`, nothing written."""
+    user_unchanged: bool = False
+    """The user is stored already and the turn did not change it: the store may skip it."""
 
 
 @dataclass(slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -208,7 +209,7 @@ class Runtime:
         started: float,
         turn_id: str,
     ) -> TurnOutput:
-        conv, user = await self._load(live, inbound)
+        conv, user, stored_key = await self._load(live, inbound)
         expected, no_before = conv.version, conv.conversation_no
         agent_touched = conv.state in (State.PENDING, State.AGENT) or self.agent_wrote.pop(
             (live.name, conv.id), False
@@ -237,6 +238,7 @@ class Runtime:
         for entry in history:
             entry.turn_id = turn_id
         record = TurnRecord(turn_id, conv, user, history, invocations, expected)
+        record.user_unchanged = stored_key is not None and _user_key(user) == stored_key
         answer = None
         if once is not None:  # the answer is saved with the turn, so it is built first
             missed = await self._agent_messages(conv) if agent_touched else []
@@ -268,9 +270,11 @@ class Runtime:
                 missed.append(entry)
         return missed[::-1]
 
-    async def _load(self, live: LiveBot, inbound: Inbound) -> tuple[Conversation, User]:
+    async def _load(self, live: LiveBot, inbound: Inbound) -> tuple[Conversation, User, str | None]:
+        """The conversation, the user, and the user as stored (`_user_key`), None if new."""
         requested = str(inbound.user["id"]) if inbound.user.get("id") else None
         conv, stored_user = await self.store.load(live.name, inbound.conversation_id, requested)
+        stored_key = _user_key(stored_user) if stored_user is not None else None
         user_id = requested or (conv.user_id if conv else inbound.conversation_id)
         if conv is None:
             language = str(inbound.user.get("language") or live.bot.spec.language)
@@ -284,7 +288,7 @@ class Runtime:
                 setattr(user, key, inbound.user[key])
         if isinstance(inbound.user.get("profile"), dict):
             user.profile = {**user.profile, **inbound.user["profile"]}
-        return conv, user
+        return conv, user, stored_key
 
     async def _perform(self, live: LiveBot, call: Call, turn_id: str) -> tuple[Outcome, Invocation]:
         outcome, invocation = await self.callers.perform(live.bot.spec, call, turn_id)
@@ -315,6 +319,13 @@ def message_digest(inbound: Inbound) -> str:
     kind = "postback" if inbound.structured else "text"
     data = json.dumps([kind, inbound.text]).encode()
     return hashlib.sha256(data).hexdigest()
+
+
+def _user_key(user: User) -> str:
+    """Everything a store keeps of a user, as one comparable string: equal before and after
+    a turn means the turn need not write the user again."""
+    fields = [getattr(user, f.name) for f in dataclasses.fields(user)]
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
 
 
 def _user_message(inbound: Inbound) -> Message:

@@ -118,7 +118,8 @@ class SqlStore(SqlAccounts, Store):
 
         async with self._writing() as connection:
             # The user first: the conversation row references it.
-            await connection.execute(self._upsert_user, {**user, "updated_at": now})
+            if not record.user_unchanged:
+                await connection.execute(self._upsert_user, {**user, "updated_at": now})
             if expected == 0:
                 insert = self._insert_conversation
                 result = await connection.execute(insert, {**conv, "created_at": now})

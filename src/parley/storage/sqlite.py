@@ -178,7 +178,7 @@ class SqliteStore(SqlAccounts, Store):
         expected = record.expected_version
         conv = {**_rows.conversation_row(record.conversation), "version": expected + 1}
         conv.update(updated_at=now, created_at=now, expected=expected)
-        user = {**_rows.user_row(record.user), "updated_at": now}
+        user = None if record.user_unchanged else {**_rows.user_row(record.user), "updated_at": now}
         history_rows = [_rows.history_row(entry) for entry in record.history]
         invocation_rows = [_rows.invocation_row(inv) for inv in record.invocations]
         answer = None
@@ -199,7 +199,7 @@ class SqliteStore(SqlAccounts, Store):
     def _save(
         self,
         conv: Row,
-        user: Row,
+        user: Row | None,
         history_rows: list[Row],
         invocation_rows: list[Row],
         answer: Row | None,
@@ -207,7 +207,8 @@ class SqliteStore(SqlAccounts, Store):
         """The statements of one turn; `_run_jobs` wraps them in a transaction."""
         db = self._db
         assert db is not None
-        db.execute(_UPSERT_USER, user)
+        if user is not None:
+            db.execute(_UPSERT_USER, user)
         sql = _INSERT_CONVERSATION if conv["expected"] == 0 else _UPDATE_CONVERSATION
         if db.execute(sql, conv).rowcount != 1:
             raise Conflict(
