@@ -11,6 +11,7 @@ import json
 
 from parley.dialects.base import Dialect, WireRequest, WireResponse
 from parley.dialects.bodies import json_object
+from parley.dialects.headers import request_headers
 from parley.model import JSON, Call, Outcome
 
 
@@ -19,7 +20,7 @@ class AimylogicDialect(Dialect):
 
     def encode(self, call: Call, url: str) -> WireRequest:
         body = json.dumps(_request_json(call), ensure_ascii=False).encode("utf-8")
-        headers = {"Content-Type": "application/json", **call.spec.headers}
+        headers = request_headers(call.spec)
         return WireRequest("POST", url, headers, body)
 
     def decode(self, call: Call, response: WireResponse) -> Outcome:

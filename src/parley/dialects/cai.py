@@ -8,7 +8,6 @@ replaces the conversation data, `language` switches the conversation's language)
 
 from __future__ import annotations
 
-import base64
 import json
 import uuid
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ from urllib.parse import urlsplit
 from parley.dialects import botconnector
 from parley.dialects.base import Dialect, WireRequest, WireResponse
 from parley.dialects.bodies import kind, not_json
+from parley.dialects.headers import request_headers
 from parley.dialects.jsonbody import render_json
 from parley.dialects.signatures import signature_headers
 from parley.model import JSON, Call, EntityValue, Message, Outcome
@@ -42,7 +42,7 @@ class CaiDialect(Dialect):
             if call.spec.body is not None:
                 document = render_json(call.spec.body, body_variables(call, document))
             body = json.dumps(document, ensure_ascii=False).encode("utf-8")
-        headers = _headers(call, has_body=method != "GET")
+        headers = request_headers(call.spec, json_body=method != "GET")
         headers.update(signature_headers(call, body))
         return WireRequest(method, url, headers, body)
 
@@ -162,27 +162,6 @@ def body_variables(call: Call, document: dict[str, JSON]) -> dict[str, Any]:
             "profile": user.profile,
         },
     }
-
-
-def _headers(call: Call, *, has_body: bool) -> dict[str, str]:
-    headers = {"Content-Type": "application/json"} if has_body else {}
-    for key, value in call.spec.headers.items():
-        _drop(headers, key)
-        headers[key] = value
-    auth = call.spec.auth
-    if auth is not None and auth.type != "none":
-        _drop(headers, "Authorization")
-        if auth.type == "basic":
-            pair = f"{auth.username}:{auth.password}".encode()
-            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
-        else:
-            headers["Authorization"] = f"Bearer {auth.token}"
-    return headers
-
-
-def _drop(headers: dict[str, str], name: str) -> None:
-    for key in [k for k in headers if k.lower() == name.lower()]:
-        del headers[key]
 
 
 # -- response ----------------------------------------------------------------------------

@@ -7,7 +7,6 @@ parley plays Dialogflow: it sends a `WebhookRequest` for the node being run and 
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import uuid
@@ -16,6 +15,7 @@ from typing import Any
 from parley.dialects.base import Dialect, WireRequest, WireResponse
 from parley.dialects.bodies import kind, not_json
 from parley.dialects.dialogflow_messages import BadAnswer, messages
+from parley.dialects.headers import request_headers
 from parley.model import JSON, Call, Outcome
 
 PROJECT = "parley"
@@ -44,7 +44,7 @@ class DialogflowDialect(Dialect):
 
     def encode(self, call: Call, url: str) -> WireRequest:
         body = json.dumps(_request_json(call), ensure_ascii=False).encode("utf-8")
-        return WireRequest("POST", url, _headers(call), body)
+        return WireRequest("POST", url, request_headers(call.spec), body)
 
     def decode(self, call: Call, response: WireResponse) -> Outcome:
         if response.status != 200:
@@ -60,17 +60,6 @@ class DialogflowDialect(Dialect):
 
 
 # -- request -------------------------------------------------------------------------------
-
-
-def _headers(call: Call) -> dict[str, str]:
-    headers = {"Content-Type": "application/json", **call.spec.headers}
-    auth = call.spec.auth
-    if auth is not None and auth.type == "basic":
-        pair = f"{auth.username}:{auth.password}".encode()
-        headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
-    elif auth is not None and auth.type == "bearer":
-        headers["Authorization"] = f"Bearer {auth.token}"
-    return headers
 
 
 def _request_json(call: Call) -> dict[str, JSON]:

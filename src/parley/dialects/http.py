@@ -11,6 +11,7 @@ import re
 
 from parley.dialects.base import Dialect, WireRequest, WireResponse
 from parley.dialects.bodies import json_object
+from parley.dialects.headers import request_headers
 from parley.model import JSON, Call, Outcome
 
 _STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
@@ -21,12 +22,9 @@ class HttpBlockDialect(Dialect):
 
     def encode(self, call: Call, url: str) -> WireRequest:
         spec = call.spec
-        headers = dict(spec.headers)
-        body = b""
-        if spec.body is not None and spec.method != "GET":
-            body = json.dumps(spec.body, ensure_ascii=False).encode("utf-8")
-            headers = {"Content-Type": "application/json", **headers}
-        return WireRequest(spec.method, url, headers, body)
+        sends_body = spec.body is not None and spec.method != "GET"
+        body = json.dumps(spec.body, ensure_ascii=False).encode("utf-8") if sends_body else b""
+        return WireRequest(spec.method, url, request_headers(spec, json_body=sends_body), body)
 
     def decode(self, call: Call, response: WireResponse) -> Outcome:
         if not call.spec.save:

@@ -7,12 +7,11 @@ events become messages, `slot` and `reset_slots` events become conversation data
 
 from __future__ import annotations
 
-import base64
 import json
-from typing import Any
 
 from parley.dialects.base import Dialect, WireRequest, WireResponse
 from parley.dialects.bodies import preview
+from parley.dialects.headers import request_headers
 from parley.dialects.rasa_replies import BadReply, to_messages
 from parley.dialects.signatures import signature_headers
 from parley.model import JSON, Call, Message, Outcome, State
@@ -32,7 +31,7 @@ class RasaDialect(Dialect):
 
     def encode(self, call: Call, url: str) -> WireRequest:
         body = json.dumps(request_json(call), ensure_ascii=False).encode("utf-8")
-        headers = _headers(call.spec)
+        headers = request_headers(call.spec)
         headers.update(signature_headers(call, body))
         return WireRequest("POST", url, headers, body)
 
@@ -176,24 +175,6 @@ def _slot(name: str, from_entity: bool) -> dict[str, JSON]:
         "influence_conversation": False,
         "mappings": [mapping],
     }
-
-
-def _headers(spec: Any) -> dict[str, str]:
-    """JSON, plus the webhook's `headers` and `auth` (Rasa's `action_endpoint` `headers`,
-    `basic_auth`); a header named again in another case replaces the earlier one."""
-    headers = {"Content-Type": "application/json"}
-    extra = dict(getattr(spec, "headers", None) or {})
-    auth = getattr(spec, "auth", None)
-    if auth is not None and auth.type == "basic":
-        pair = f"{auth.username}:{auth.password}".encode()
-        extra["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
-    elif auth is not None and auth.type == "bearer":
-        extra["Authorization"] = f"Bearer {auth.token}"
-    for name, value in extra.items():
-        for same in [k for k in headers if k.lower() == name.lower()]:
-            del headers[same]
-        headers[name] = value
-    return headers
 
 
 # -- response ---------------------------------------------------------------------------
