@@ -6,11 +6,13 @@ POST /price checks `X-Hub-Signature` (sha1 HMAC of the body, secret "test"), rea
 JSON or names no known product, 401 for a bad signature.
 
     python -m bench.webhook --port 9100          # binds 127.0.0.1
+    python -m bench.webhook --port 9100 --delay 1   # every answer takes a second
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hashlib
 import hmac
 import json
@@ -25,6 +27,7 @@ from bench.server import serve
 from bench.workload import HEALTH_PATH, PRICES, SECRET, WEBHOOK_PATH, price_text
 
 _KEY = SECRET.encode()
+_DELAY_S = 0.0
 
 
 def signature(body: bytes) -> str:
@@ -43,6 +46,8 @@ async def price(request: Request) -> Response:
     product = _product(body)
     if product not in PRICES:
         return Response(status_code=400)
+    if _DELAY_S:
+        await asyncio.sleep(_DELAY_S)
     return JSONResponse({"status": True, "response": [price_text(product)]})
 
 
@@ -70,7 +75,11 @@ app = Starlette(
 def main() -> None:
     parser = argparse.ArgumentParser(description="The bench's business webhook.")
     parser.add_argument("--port", type=int, required=True)
-    serve(app, parser.parse_args().port)
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds before each answer")
+    args = parser.parse_args()
+    global _DELAY_S
+    _DELAY_S = args.delay
+    serve(app, args.port)
 
 
 if __name__ == "__main__":

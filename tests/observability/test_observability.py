@@ -20,6 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from parley.config import Settings
 from parley.observability import JsonFormatter, parse_traceparent
+from parley.observability.logs import TEXT_FORMAT, TextFormatter
 from tests.harness import free_port, serve, write_bot
 from tests.webhooks.seed_server import running
 
@@ -209,3 +210,12 @@ def test_invalid_traceparents_start_a_new_trace(header: str | None) -> None:
 def test_future_versions_may_carry_more_fields() -> None:
     parsed = parse_traceparent(f"01-{TRACE}-b7ad6b7169203331-00-more")
     assert parsed is not None and parsed.trace_id == TRACE and parsed.flags == "00"
+
+
+def test_text_log_lines_match_the_stock_formatter_across_seconds() -> None:
+    """TextFormatter caches the formatted second; its lines must equal logging's own."""
+    ours, stock = TextFormatter(), logging.Formatter(TEXT_FORMAT)
+    for created in (1_700_000_000.001, 1_700_000_000.999, 1_700_000_001.5, 1_600_000_000.25):
+        record = logging.LogRecord("parley.turn", logging.INFO, "f.py", 1, "turn %s", ("x",), None)
+        record.created, record.msecs = created, (created - int(created)) * 1000
+        assert ours.format(record) == stock.format(record)

@@ -20,7 +20,16 @@ from parley.observability import Metrics, RequestContext
 from parley.observability.metrics import CONTENT_TYPE_LATEST
 from parley.runtime import Callers, Runtime
 from parley.runtime.logic import LogicInvocations
-from parley.server import agents, cai, callbacks, dialog, errors, integration, streams
+from parley.server import (
+    agents,
+    cai,
+    callbacks,
+    dialog,
+    errors,
+    integration,
+    rasa_rest,
+    streams,
+)
 from parley.server.middleware import BodyLimit
 from parley.storage import create_store
 from parley.webhooks import make_client
@@ -64,6 +73,7 @@ def create_app(bots: list[Bot], settings: Settings) -> FastAPI:
     errors.install(app)
     app.include_router(dialog.router)
     app.include_router(cai.router)
+    app.include_router(rasa_rest.router)
     app.include_router(streams.router)
     app.include_router(agents.router)
     app.include_router(integration.router)
