@@ -8,7 +8,11 @@ Env knobs:
   TURNS          messages per conversation before a fresh conversation_id (10)
   WARMUP         unmeasured seconds before each level (2)
   TARGETS        what to measure ("parley bare")
-  DATABASE       parley's store: "sqlite" (a fresh file) or "memory" (a diagnostic)
+  DATABASE       parley's store: "sqlite" (a fresh file), "postgresql" (a fresh database on
+                 BENCH_POSTGRES, default postgresql://postgres@127.0.0.1:5432, dropped after)
+                 or "memory" (a diagnostic)
+  WORKERS        parley's `--workers` (1); more than one also needs REDIS
+  REDIS          parley's `--redis` URL (none)
   PYSPY=1        py-spy profiles of each target's GIL-holding thread per level, beside the
                  results; py-spy takes CPU from the run, so quote no numbers from it
 Progress goes to stderr, the tables to stdout, everything to
@@ -42,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BOT_DIR = ROOT / "bench" / "bot"
 RESULTS = ROOT / "bench" / "results"
 TARGETS = ("parley", "bare")
-DATABASES = ("sqlite", "memory")
+DATABASES = ("sqlite", "postgresql", "memory")
 _STARTUP_TIMEOUT_S = 60.0
 _PROFILER_GRACE_S = 15.0
 
@@ -56,6 +60,8 @@ class Knobs:
     warmup_s: float = 2.0
     targets: tuple[str, ...] = TARGETS
     database: str = "sqlite"
+    workers: int = 1
+    redis: str = ""
     pyspy: bool = False
 
     @classmethod
@@ -75,6 +81,8 @@ class Knobs:
             warmup_s=float(env.get("WARMUP", default.warmup_s)),
             targets=targets,
             database=_one_of(env.get("DATABASE", default.database), DATABASES, "DATABASE"),
+            workers=int(env.get("WORKERS", default.workers)),
+            redis=env.get("REDIS", default.redis),
             pyspy=env.get("PYSPY", "0") == "1",
         )
 
@@ -116,6 +124,15 @@ class Bench:
         self.knobs, self.services, self.workdir, self.outdir = knobs, services, workdir, outdir
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)}
 
+    def database_url(self) -> str:
+        if self.knobs.database == "sqlite":
+            return f"sqlite:///{self.workdir / 'bench.db'}"
+        if self.knobs.database == "postgresql":
+            return self.services.scratch_postgres(
+                os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+            )
+        return "memory://"
+
     def _start(self, name: str, argv: list[str], port: int) -> tuple[Service, float]:
         service = self.services.start(name, argv, port, self.outdir / f"{name}.log", self.env)
         return service, wait_healthy(service, HEALTH_PATH, _STARTUP_TIMEOUT_S)
@@ -131,10 +148,12 @@ class Bench:
         port = free_port()
         if name == "parley":
             parley = Path(sys.executable).parent / "parley"  # the venv's console script
-            database = "memory://"
-            if self.knobs.database == "sqlite":
-                database = f"sqlite:///{self.workdir / 'bench.db'}"
+            database = self.database_url()
             argv = [str(parley), "run", str(BOT_DIR), "--port", str(port), "--database", database]
+            if self.knobs.workers != 1:
+                argv += ["--workers", str(self.knobs.workers)]
+            if self.knobs.redis:
+                argv += ["--redis", self.knobs.redis]
         else:
             webhook_url = self.env["BENCH_WEBHOOK_URL"]
             argv = [sys.executable, "-m", "bench.bare", "--port", str(port)]

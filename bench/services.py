@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import os
 import signal
 import socket
 import subprocess
@@ -67,6 +68,7 @@ class Services:
 
     def __init__(self) -> None:
         self._running: list[Service] = []
+        self._databases: list[tuple[str, str]] = []
 
     def __enter__(self) -> Services:
         return self
@@ -79,6 +81,16 @@ class Services:
     ) -> None:
         for service in reversed(list(self._running)):
             self.stop(service)
+        for server, name in self._databases:
+            _psql(server, f"DROP DATABASE IF EXISTS {name}")
+
+    def scratch_postgres(self, server: str) -> str:
+        """A fresh database on the PostgreSQL `server` URL, dropped on exit; its URL."""
+        name = f"parley_bench_{os.getpid()}_{len(self._databases)}"
+        _psql(server, f"DROP DATABASE IF EXISTS {name}")
+        _psql(server, f"CREATE DATABASE {name}")
+        self._databases.append((server, name))
+        return f"{server.rstrip('/')}/{name}"
 
     def start(
         self, name: str, argv: Sequence[str], port: int, log: Path, env: Mapping[str, str]
@@ -114,6 +126,12 @@ class Services:
         with contextlib.suppress(subprocess.TimeoutExpired):
             service.process.wait(timeout_s)
         self.stop(service)
+
+
+def _psql(server: str, sql: str) -> None:
+    subprocess.run(
+        ["psql", f"{server.rstrip('/')}/postgres", "-qc", sql], check=True, capture_output=True
+    )
 
 
 def wait_healthy(service: Service, path: str, timeout_s: float) -> float:
