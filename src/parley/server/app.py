@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -20,7 +21,7 @@ from parley.observability import Metrics, RequestContext
 from parley.observability.metrics import CONTENT_TYPE_LATEST
 from parley.runtime import Callers, Runtime
 from parley.runtime.logic import LogicInvocations
-from parley.server import agents, cai, callbacks, dialog, errors, integration, streams
+from parley.server import agents, cai, callbacks, console, dialog, errors, inspector, integration, streams
 from parley.server.middleware import BodyLimit
 from parley.storage import create_store
 from parley.webhooks import make_client
@@ -59,7 +60,10 @@ def create_app(bots: list[Bot], settings: Settings) -> FastAPI:
         description="Dialog API of a parley server.",
         lifespan=lifespan,
     )
+    app.state.settings = settings
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    if origins := settings.cors_origins.replace(",", " ").split():  # the chat widget's pages
+        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_headers=["Content-Type"])
     app.add_middleware(RequestContext)  # outermost: X-Request-ID on every answer, 413 too
     errors.install(app)
     app.include_router(dialog.router)
@@ -68,7 +72,11 @@ def create_app(bots: list[Bot], settings: Settings) -> FastAPI:
     app.include_router(agents.router)
     app.include_router(integration.router)
     app.include_router(callbacks.router)
+    app.include_router(console.pages)
+    app.include_router(console.router)
+    app.include_router(inspector.router)
     app.mount("/agent", StaticFiles(directory=CONSOLE, html=True), name="agent-console")
+    app.mount("/console", StaticFiles(directory=CONSOLE), name="console")
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
