@@ -32,7 +32,10 @@
   root.innerHTML = `
     <link rel="stylesheet" href="${origin}/console/render.css">
     <link rel="stylesheet" href="${origin}/console/widget.css">
-    <button class="bubble" type="button" aria-label="Chat with us">💬</button>
+    <button class="bubble" type="button" aria-label="Chat with us">
+      <svg viewBox="0 0 24 24" width="28" height="28" aria-hidden="true"><path fill="currentColor"
+        d="M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z"/></svg>
+    </button>
     <section class="panel" hidden>
       <header><span class="title"></span><button class="close" type="button" aria-label="Close">×</button></header>
       <div class="log" aria-live="polite"></div>
@@ -61,8 +64,8 @@
     add(line, "user");
   }
 
-  function botMessage(message) {
-    add(parleyRender(message, (value, title) => say(value, "postback", title)), "bot");
+  function botMessage(message, who = "bot") {
+    add(parleyRender(message, (value, title) => say(value, "postback", title)), who);
   }
 
   function entry(item) {
@@ -72,13 +75,13 @@
     }
     if (item.sender === "user") {
       userLine(item.message.type === "text" ? item.message.content : "↩ " + item.message.content);
+    } else if (item.sender.startsWith("agent(")) {
+      const who = document.createElement("div");
+      who.className = "agent-name";
+      who.textContent = item.sender.slice(6, -1);
+      add(who, "agent");
+      botMessage(item.message, "agent");
     } else {
-      if (item.sender.startsWith("agent(")) {
-        const who = document.createElement("div");
-        who.className = "agent-name";
-        who.textContent = item.sender.slice(6, -1);
-        add(who, "bot");
-      }
       botMessage(item.message);
     }
   }

@@ -21,7 +21,17 @@ from parley.observability import Metrics, RequestContext
 from parley.observability.metrics import CONTENT_TYPE_LATEST
 from parley.runtime import Callers, Runtime
 from parley.runtime.logic import LogicInvocations
-from parley.server import agents, cai, callbacks, console, dialog, errors, inspector, integration, streams
+from parley.server import (
+    agents,
+    cai,
+    callbacks,
+    console,
+    dialog,
+    errors,
+    inspector,
+    integration,
+    streams,
+)
 from parley.server.middleware import BodyLimit
 from parley.storage import create_store
 from parley.webhooks import make_client
@@ -63,7 +73,10 @@ def create_app(bots: list[Bot], settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     if origins := settings.cors_origins.replace(",", " ").split():  # the chat widget's pages
-        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_headers=["Content-Type"])
+        app.add_middleware(
+            CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type"],
+        )  # fmt: skip
     app.add_middleware(RequestContext)  # outermost: X-Request-ID on every answer, 413 too
     errors.install(app)
     app.include_router(dialog.router)

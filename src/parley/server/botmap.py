@@ -16,7 +16,7 @@ def bot_map(spec: BotSpec, problems: list[Problem]) -> dict[str, Any]:
     general: list[dict[str, Any]] = []
     for problem in problems:
         node = node_of(problem.key)
-        (by_node[node] if node in by_node else general).append(problem_json(problem))
+        by_node.get(node or "", general).append(problem_json(problem))
     start = spec.start or next(iter(spec.nodes), None)
     return {
         "bot": spec.name,

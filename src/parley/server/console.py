@@ -82,7 +82,9 @@ async def chat(bot: str, request: Request) -> JSONResponse:
     body = await read_json(request, DialogRequest)
     runtime = _runtime(request)
     runtime.live(bot)
-    before = copy.deepcopy(_variables(await runtime.store.get_conversation(bot, body.conversation_id)))
+    before = copy.deepcopy(
+        _variables(await runtime.store.get_conversation(bot, body.conversation_id))
+    )
     inbound = Inbound(
         bot=bot,
         conversation_id=body.conversation_id,

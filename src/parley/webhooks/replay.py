@@ -48,7 +48,9 @@ class Replayed:
         }
 
 
-def replay_headers(recorded: Mapping[str, str], spec: WebhookSpec | None, body: bytes) -> dict[str, str]:
+def replay_headers(
+    recorded: Mapping[str, str], spec: WebhookSpec | None, body: bytes
+) -> dict[str, str]:
     """The recorded headers without masked values and stale signatures, then the webhook's
     configured headers and auth, then a fresh signature of `body`."""
     headers = {
