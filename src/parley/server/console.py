@@ -77,7 +77,18 @@ async def map_of(bot: str, request: Request) -> JSONResponse:
     return JSONResponse(bot_map(live.bot.spec, await problems_on_disk(live)))
 
 
-@router.post("/bots/{bot}/chat", summary="A test-chat turn, with what happened inside it")
+@router.post(
+    "/bots/{bot}/chat",
+    summary="A test-chat turn, with what happened inside it",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/DialogRequest"}}
+            },
+        }
+    },
+)
 async def chat(bot: str, request: Request) -> JSONResponse:
     body = await read_json(request, DialogRequest)
     runtime = _runtime(request)
