@@ -32,6 +32,11 @@ class Settings:
     allowed_hosts: str = ""
     """Host names (`*.corp.example` for subdomains) and CIDRs that production calls may reach
     although they are internal (the SSRF guard), separated by commas or spaces."""
+    admin_token: str = ""
+    """Guards the web console and `/api/v1/admin`; empty: served on a loopback host only."""
+    cors_origins: str = ""
+    """Origins (comma or space separated, or `*`) whose pages may call the dialog API: where
+    the chat widget is embedded (docs/console.md)."""
 
     @property
     def callback_base_url(self) -> str:

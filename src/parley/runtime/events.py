@@ -13,12 +13,14 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from parley.model import Conversation, HistoryEntry
+from parley.model import Conversation, HistoryEntry, Invocation
 
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """`kind` is `message` (`data` is a history entry as JSON) or `state` (the new state)."""
+    """`kind` is `message` (`data` is a history entry as JSON), `state` (the new state) or
+    `invocation` (an invocation-log entry; only on `INVOCATIONS_TOPIC`, never on a
+    conversation's or bot's stream, which users and agents read)."""
 
     kind: str
     bot: str
@@ -26,6 +28,9 @@ class Event:
     team: str | None
     data: dict[str, Any] = field(default_factory=dict)
     id: int | None = None
+
+
+INVOCATIONS_TOPIC = "invocations"
 
 
 def bot_topic(bot: str) -> str:
@@ -52,6 +57,10 @@ class Events(abc.ABC):
         when not); a shared bus that cannot tell says True."""
         return True
 
+    def topic_listened(self, topic: str) -> bool:
+        """Whether anyone may receive `topic`'s events; a shared bus says True."""
+        return True
+
 
 class LocalEvents(Events):
     def __init__(self, backlog: int = 1000) -> None:
@@ -59,7 +68,9 @@ class LocalEvents(Events):
         self._backlog = backlog
 
     async def publish(self, event: Event) -> None:
-        topics = (bot_topic(event.bot), conversation_topic(event.bot, event.conversation_id))
+        topics: tuple[str, ...] = (INVOCATIONS_TOPIC,)
+        if event.kind != "invocation":
+            topics = (bot_topic(event.bot), conversation_topic(event.bot, event.conversation_id))
         for topic in topics:
             for queue in self._subscribers.get(topic, ()):
                 if queue.full():
@@ -74,6 +85,9 @@ class LocalEvents(Events):
         return (
             bot_topic(bot) in subscribed or conversation_topic(bot, conversation_id) in subscribed
         )
+
+    def topic_listened(self, topic: str) -> bool:
+        return topic in self._subscribers
 
     @asynccontextmanager
     async def _subscription(self, topic: str) -> AsyncIterator[asyncio.Queue[Event]]:
@@ -113,3 +127,13 @@ async def publish_state(events: Events, conv: Conversation, agent: str | None = 
         return
     data = {"state": conv.state.value, "team": conv.team, "agent": agent}
     await events.publish(Event("state", conv.bot, conv.id, conv.team, data))
+
+
+async def publish_invocations(events: Events, invocations: Iterable[Invocation]) -> None:
+    """Invocation-log entries (stored, with their ids) to `INVOCATIONS_TOPIC`: the console."""
+    if not events.topic_listened(INVOCATIONS_TOPIC):
+        return
+    for invocation in invocations:
+        data = invocation.to_json()
+        event = Event("invocation", invocation.bot, invocation.conversation_id, None, data)
+        await events.publish(event)

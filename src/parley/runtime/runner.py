@@ -39,6 +39,7 @@ from parley.runtime.events import (
     LocalEvents,
     entry_json,
     publish_history,
+    publish_invocations,
     publish_state,
 )
 from parley.runtime.locks import LocalLocks
@@ -246,6 +247,7 @@ class Runtime:
             record.answer = StoredAnswer(once.message_id, once.digest, turn_id, answer)
         await self.store.save_turn(record)
         await publish_history(self.events, conv, history)
+        await publish_invocations(self.events, invocations)
         if result.handoff:
             await publish_state(self.events, conv)
         latency = (time.perf_counter() - started) * 1000

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -24,8 +25,10 @@ from parley.server import (
     agents,
     cai,
     callbacks,
+    console,
     dialog,
     errors,
+    inspector,
     integration,
     rasa_rest,
     streams,
@@ -68,7 +71,13 @@ def create_app(bots: list[Bot], settings: Settings) -> FastAPI:
         description="Dialog API of a parley server.",
         lifespan=lifespan,
     )
+    app.state.settings = settings
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    if origins := settings.cors_origins.replace(",", " ").split():  # the chat widget's pages
+        app.add_middleware(
+            CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type"],
+        )  # fmt: skip
     app.add_middleware(RequestContext)  # outermost: X-Request-ID on every answer, 413 too
     errors.install(app)
     app.include_router(dialog.router)
@@ -78,7 +87,11 @@ def create_app(bots: list[Bot], settings: Settings) -> FastAPI:
     app.include_router(agents.router)
     app.include_router(integration.router)
     app.include_router(callbacks.router)
+    app.include_router(console.pages)
+    app.include_router(console.router)
+    app.include_router(inspector.router)
     app.mount("/agent", StaticFiles(directory=CONSOLE, html=True), name="agent-console")
+    app.mount("/console", StaticFiles(directory=CONSOLE), name="console")
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
