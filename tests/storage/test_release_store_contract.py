@@ -29,7 +29,7 @@ async def test_releases_are_numbered_per_bot_and_the_newest_is_current(store: St
 
 
 async def test_release_files_round_trip_exactly(store: Store) -> None:
-    files = {**FILES, "notes/ünïcode.txt": "Zoë 李 🚀\ttab\nnul\x00 \\ \"quote\"\r\n"}
+    files = {**FILES, "notes/ünïcode.txt": 'Zoë 李 🚀\ttab\nnul\x00 \\ "quote"\r\n'}
     release = await store.add_release("shop", "d1", files)
 
     assert await store.release_files("shop", release.number) == files

@@ -62,11 +62,14 @@ class SqlReleases(ReleaseStore):
         self, bot: str, digest: str, files: Files, *, author: str = "", note: str = ""
     ) -> Release:
         now = time.time()
-        params = {"bot": bot, "of_bot": bot, "digest": digest, "files": _rows.dumps(files)}
-        params.update(author=author, note=note, now=now)
-        point = {"bot": bot, "of_bot": bot, "now": now}
+        params: Params = {"bot": bot, "of_bot": bot, "digest": digest, "now": now}
+        params.update(files=_rows.dumps(files), author=author, note=note)
+        steps = [
+            (_INSERT_RELEASE, params),
+            (_CURRENT_NEWEST, {"bot": bot, "of_bot": bot, "now": now}),
+        ]
         for _ in range(_TRIES):
-            done = await self._sql_transaction([(_INSERT_RELEASE, params), (_CURRENT_NEWEST, point)])
+            done = await self._sql_transaction(steps)
             if done is not None:
                 number = int(done[0][0]["number"])
                 return Release(bot, number, digest, now, author, note, current=True)

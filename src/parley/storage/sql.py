@@ -215,7 +215,7 @@ class SqlStore(SqlAccounts, SqlReleases, Store):
     async def _sql_transaction(self, steps: Steps) -> list[Rows] | None:
         try:
             async with self._writing() as connection:
-                done = []
+                done: list[Rows] = []
                 for sql, params in steps:
                     rows = list((await connection.execute(sa.text(sql), params)).mappings())
                     if not rows:

@@ -157,7 +157,7 @@ class SqliteStore(SqlAccounts, SqlReleases, Store):
 
     def _steps(self, steps: Steps) -> list[Rows]:
         """On the database thread, in the batch's savepoint: `_attempt` undoes it on raise."""
-        done = []
+        done: list[Rows] = []
         for sql, params in steps:
             rows = self._rows(sql, params)
             if not rows:
