@@ -47,7 +47,8 @@ class Snapshot:
 def snapshot(folder: Path) -> Snapshot:
     """The text files of the bot `folder`. Raises `BotInvalid` if it cannot be read whole."""
     if not folder.is_dir():
-        raise BotInvalid([Problem(str(folder), None, "", "no such folder")])
+        what = "not a folder: name the bot's folder" if folder.exists() else "no such folder"
+        raise BotInvalid([Problem(str(folder), None, "", what)])
     files: Files = {}
     skipped: list[str] = []
     size = 0

@@ -46,7 +46,7 @@ _RELEASES = (
     " FROM releases r LEFT JOIN current_releases c ON c.bot = r.bot AND c.number = r.number"
 )
 _SELECT_RELEASE = _RELEASES + " WHERE r.bot = :bot AND r.number = :number"
-_TRIES = 5
+_TRIES = 20  # each round of concurrent deploys of one bot lets at least one through
 
 
 class SqlReleases(ReleaseStore):
