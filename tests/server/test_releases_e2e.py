@@ -152,8 +152,12 @@ def test_a_turn_in_flight_during_a_deploy_finishes_on_the_release_it_began_with(
     tmp_path: Path, webhook: HoldingWebhook, folder: Path, database: str
 ) -> None:
     parley("deploy", folder, "--database", database)
-    with server(folder, database) as api, ThreadPoolExecutor(1) as pool:
-        held = pool.submit(say, api, "hold the line", "production")
+    with (
+        server(folder, database) as api,
+        httpx.Client(base_url=api.base_url, timeout=30) as other,  # for the other thread
+        ThreadPoolExecutor(1) as pool,
+    ):
+        held = pool.submit(say, other, "hold the line", "production")
         assert webhook.entered.wait(20), "the turn never reached the webhook"
 
         write(tmp_path, webhook, "v2")
