@@ -171,3 +171,26 @@ def test_a_turn_in_flight_during_a_deploy_finishes_on_the_release_it_began_with(
             ["from the webhook", "v2 after the webhook"],
             2,
         )
+
+
+def test_a_release_the_server_cannot_load_is_a_503_for_production_only(
+    tmp_path: Path,
+    webhook: HoldingWebhook,
+    database: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    folder = write(tmp_path, webhook, "v1")
+    monkeypatch.setenv("TRAIN_GREETING", "v2")
+    parley("deploy", write(tmp_path, webhook, "${TRAIN_GREETING}"), "--database", database)
+    monkeypatch.delenv("TRAIN_GREETING")
+    write(tmp_path, webhook, "v1")
+
+    with server(folder, database) as api:
+        body = {"conversation_id": "c1", "message": {"type": "text", "content": "hello there"}}
+        response = api.post("/api/v1/bots/train/dialog", json={**body, "environment": "production"})
+        assert response.status_code == 503
+        assert response.json()["error"] == {
+            "code": "unavailable",
+            "message": "release 1 of bot 'train' cannot be loaded here (see the log)",
+        }
+        assert say(api, "hello there", "test") == (["v1 says hello"], None)
