@@ -65,7 +65,7 @@ async def test_reopening_a_sqlite_file_keeps_data_and_migrates_nothing(sqlite_ur
 
     async with store:
         assert await store.get_user("u1") == User("u1", data={"kept": True})
-        assert await scalar(store, "SELECT version_num FROM alembic_version") == "0003"
+        assert await scalar(store, "SELECT version_num FROM alembic_version") == "0004"
 
     assert statements, "open() should have read the schema version"
     assert not [s for s in statements if s.split()[0].upper() in {"CREATE", "ALTER", "DROP"}]
@@ -120,8 +120,10 @@ async def test_migrations_downgrade_and_upgrade_again(sqlite_url: str) -> None:
         "businesses",
         "conversations",
         "credentials",
+        "current_releases",
         "history",
         "invocations",
+        "releases",
         "teams",
         "users",
     ]

@@ -27,7 +27,7 @@ async def test_open_creates_the_folder_and_migrates(tmp_path: Path) -> None:
     path = tmp_path / "a" / "b" / "parley.db"
     async with SqliteStore(f"sqlite:///{path}") as store:
         rows = await store._run(store._rows, "SELECT version_num FROM alembic_version", ())
-    assert path.is_file() and rows[0][0] == "0003"
+    assert path.is_file() and rows[0][0] == "0004"
 
 
 async def test_a_file_written_by_one_sqlite_store_is_read_by_the_other(sqlite_url: str) -> None:

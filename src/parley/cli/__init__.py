@@ -1,4 +1,5 @@
-"""The parley CLI: run · chat · check · logs · init · business · team · agent · credentials."""
+"""The parley CLI: run · chat · check · logs · init · deploy · releases · rollback · business ·
+team · agent · credentials."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from parley.cli import accounts, chat, check, init, logs, run
+from parley.cli import accounts, chat, check, init, logs, releases, run
 from parley.errors import BotInvalid, ParleyError
 
 app = typer.Typer(
@@ -47,6 +48,7 @@ app.command("check")(_reported(check.check))
 app.command("logs")(_reported(logs.logs))
 app.command("init")(_reported(init.init))
 accounts.register(app, _reported)
+releases.register(app, _reported)
 
 
 def main() -> None:

@@ -118,12 +118,14 @@ class _Turn:
 
     def _route(self) -> str | None:
         conv, intent_node = self.conv, self._intent_node()
-        if conv.asking and conv.node in self.spec.nodes:
+        node = self.spec.nodes.get(conv.node or "")
+        # a deploy may have dropped the node or the entity since the question was asked
+        if conv.asking and node is not None and conv.asking in node.entities:
             if self.parse.entities.get(conv.asking):
                 return conv.node
             if intent_node and intent_node != conv.node:
                 return intent_node
-            self._ask(conv.asking, self.flow.node(conv.node).entities[conv.asking])
+            self._ask(conv.asking, node.entities[conv.asking])
             return None
         if intent_node:
             return intent_node

@@ -43,6 +43,7 @@ from parley.runtime.events import (
     publish_state,
 )
 from parley.runtime.locks import LocalLocks
+from parley.runtime.releases import ProductionBots
 from parley.storage import Store
 
 log = logging.getLogger("parley.turn")
@@ -57,10 +58,12 @@ class LiveBot:
     bot: Bot
     flow: Flow
     recognizer: Recognizer
+    release: int | None = None
+    """The release this is (production), None for the working copy."""
 
     @classmethod
-    def from_bot(cls, bot: Bot) -> LiveBot:
-        return cls(bot, Flow(bot.spec), ExampleRecognizer(bot.spec))
+    def from_bot(cls, bot: Bot, release: int | None = None) -> LiveBot:
+        return cls(bot, Flow(bot.spec), ExampleRecognizer(bot.spec), release)
 
     @property
     def name(self) -> str:
@@ -89,6 +92,8 @@ class TurnOutput:
     """An agent held the chat or wrote in it since the user's previous message."""
     answer: dict[str, Any] | None = None
     """The dialog answer, when the turn stored it under a client message id."""
+    release: int | None = None
+    """The release the turn ran (production), None for the working copy."""
 
 
 @dataclass(frozen=True)
@@ -117,8 +122,13 @@ class Runtime:
         *,
         max_text_length: int = 4096,
         metrics: Metrics | None = None,
+        release_check_seconds: float = 1.0,
     ) -> None:
         self.bots = {b.spec.name: LiveBot.from_bot(b) for b in bots}
+        """The working copies: what the test environment runs."""
+        self.production = ProductionBots(
+            store, self.bots, LiveBot.from_bot, check_seconds=release_check_seconds
+        )
         self.store = store
         self.callers = callers
         self.max_text_length = max_text_length
@@ -134,8 +144,16 @@ class Runtime:
         except KeyError:
             raise NotFound(f"no bot named {name!r}") from None
 
+    async def live_for(self, name: str, environment: Environment) -> LiveBot:
+        """The bot a turn in `environment` runs: the working copy for test; for production
+        the current release (the working copy if the bot was never deployed)."""
+        working = self.live(name)
+        if environment is Environment.TEST:
+            return working
+        return await self.production.live(name)
+
     async def handle(self, inbound: Inbound) -> TurnOutput:
-        live = self.live(inbound.bot)
+        live = await self.live_for(inbound.bot, inbound.environment)
         self._check_text(inbound.text, live)
         async with self.lock(inbound.bot, inbound.conversation_id):
             return await self._turn(live, inbound)
@@ -144,7 +162,7 @@ class Runtime:
         """`handle` for a message the client named `message_id`: the first time, the turn runs
         and its answer is saved with it; after that the stored answer comes back and nothing
         runs. The same id with another message (type or text) is `Conflict`."""
-        live = self.live(inbound.bot)
+        live = await self.live_for(inbound.bot, inbound.environment)
         self._check_text(inbound.text, live)
         key = _Idempotency(message_id, message_digest(inbound))
         async with self.lock(inbound.bot, inbound.conversation_id):
@@ -243,7 +261,7 @@ class Runtime:
         answer = None
         if once is not None:  # the answer is saved with the turn, so it is built first
             missed = await self._agent_messages(conv) if agent_touched else []
-            answer = dialog_answer(turn_id, result, missed)
+            answer = dialog_answer(turn_id, result, missed, live.release)
             record.answer = StoredAnswer(once.message_id, once.digest, turn_id, answer)
         await self.store.save_turn(record)
         await publish_history(self.events, conv, history)
@@ -252,13 +270,16 @@ class Runtime:
             await publish_state(self.events, conv)
         latency = (time.perf_counter() - started) * 1000
         log.info(
-            "turn bot=%s conversation=%s no=%s nodes=%s state=%s calls=%d ms=%.1f%s",
+            "turn bot=%s conversation=%s no=%s nodes=%s state=%s calls=%d ms=%.1f%s%s",
             live.name, conv.id, no_before if no_before == conv.conversation_no else
             f"{no_before}->{conv.conversation_no}", ",".join(result.nodes) or "-",
             conv.state.value, len(invocations), latency,
+            f" release={live.release}" if live.release is not None else "",
             f" break={result.bot_break!r}" if result.bot_break else "",
         )  # fmt: skip
-        return TurnOutput(turn_id, result, invocations, latency, agent_touched, answer)
+        return TurnOutput(
+            turn_id, result, invocations, latency, agent_touched, answer, live.release
+        )
 
     async def _agent_messages(self, conv: Conversation) -> list[HistoryEntry]:
         """Agents' messages since the user's last one, read before this turn is saved (agents
@@ -305,15 +326,21 @@ class Runtime:
         return HistoryEntry(conv.id, conv.bot, no, sender, message, now)
 
 
-def dialog_answer(turn_id: str, result: TurnResult, missed: list[HistoryEntry]) -> dict[str, Any]:
-    """The dialog API's answer to a turn; `missed`: agents' messages since the user's last."""
-    return {
+def dialog_answer(
+    turn_id: str, result: TurnResult, missed: list[HistoryEntry], release: int | None = None
+) -> dict[str, Any]:
+    """The dialog API's answer to a turn; `missed`: agents' messages since the user's last;
+    `release`: the release that answered, for production turns of a deployed bot."""
+    answer: dict[str, Any] = {
         "turn_id": turn_id,
         "messages": [m.to_json() for m in result.messages],
         "conversation": result.conversation.to_json(),
         "nlp": result.parse.to_json(),
         "agent_messages": [entry_json(e) for e in missed],
     }
+    if release is not None:
+        answer["release"] = release
+    return answer
 
 
 def message_digest(inbound: Inbound) -> str:

@@ -66,6 +66,9 @@ class DialogResponse(BaseModel):
     agent_messages: list[dict[str, Any]] = Field(
         description="Agents' replies stored since the user's previous message."
     )
+    release: int | None = Field(
+        None, description="Production turns of a deployed bot: the release that answered."
+    )
 
 
 def _runtime(request: Request) -> Runtime:
@@ -124,7 +127,7 @@ async def dialog(bot: str, request: Request) -> JSONResponse:
         missed = await agent_messages_since_last_turn(
             runtime, bot, body.conversation_id, output.turn_id
         )
-    return JSONResponse(dialog_answer(output.turn_id, output.result, missed))
+    return JSONResponse(dialog_answer(output.turn_id, output.result, missed, output.release))
 
 
 @router.get("/bots", summary="The bots this server runs")

@@ -184,3 +184,26 @@ answers = sa.Table(
     sa.Column("created_at", _Time, nullable=False),
     _conversation_fk(),
 )
+
+# Releases (migration 0004): `parley deploy` snapshots of a bot folder, numbered 1, 2, 3… per
+# bot and never changed; `current_releases` says which one production runs.
+releases = sa.Table(
+    "releases",
+    metadata,
+    sa.Column("bot", sa.String, primary_key=True),
+    sa.Column("number", sa.Integer, primary_key=True),
+    sa.Column("digest", sa.String, nullable=False),
+    sa.Column("files", _Json, nullable=False),
+    sa.Column("author", sa.String, nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("created_at", _Time, nullable=False),
+)
+
+current_releases = sa.Table(
+    "current_releases",
+    metadata,
+    sa.Column("bot", sa.String, primary_key=True),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("updated_at", _Time, nullable=False),
+    sa.ForeignKeyConstraint(["bot", "number"], ["releases.bot", "releases.number"]),
+)

@@ -15,11 +15,12 @@ from parley.model import (
     User,
 )
 from parley.storage.accounts import AccountStore
+from parley.storage.releases import ReleaseStore
 
 
-class Store(AccountStore):
+class Store(AccountStore, ReleaseStore):
     """Conversations, users, history and the invocation log (and, from `AccountStore`,
-    accounts and the hand-off queue).
+    accounts and the hand-off queue; from `ReleaseStore`, the bots' releases).
 
     Done means: `save_turn` is atomic (all of a turn or none of it) and rejects a stale
     conversation version with `parley.errors.Conflict`; reads return copies the caller may

@@ -21,6 +21,7 @@ from parley.model import (
 )
 from parley.storage import _rows
 from parley.storage._accounts_memory import MemoryAccounts
+from parley.storage._releases_memory import MemoryReleases
 from parley.storage._rows import Row
 from parley.storage.base import Store
 
@@ -29,7 +30,7 @@ _K = TypeVar("_K")
 _V = TypeVar("_V")
 
 
-class MemoryStore(MemoryAccounts, Store):
+class MemoryStore(MemoryReleases, MemoryAccounts, Store):
     """Dict-backed `Store`. Not shared between processes; gone when the process exits."""
 
     def __init__(self) -> None:

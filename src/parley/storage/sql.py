@@ -28,6 +28,7 @@ from parley.model import (
 )
 from parley.storage import _engine, _rows
 from parley.storage._accounts_sql import Params, Rows, SqlAccounts
+from parley.storage._releases_sql import SqlReleases, Steps
 from parley.storage._rows import Row
 from parley.storage._tables import answers, conversations, history, invocations, users
 from parley.storage.base import Store
@@ -46,7 +47,7 @@ _SELECT_ANSWER = sa.select(answers).where(
 )
 
 
-class SqlStore(SqlAccounts, Store):
+class SqlStore(SqlAccounts, SqlReleases, Store):
     """`Store` on a SQL database. `url`: `sqlite:///path/to.db` or `postgresql://...`.
 
     `open()` creates the database file's folder and migrates the schema to the newest revision
@@ -211,6 +212,19 @@ class SqlStore(SqlAccounts, Store):
             result = await connection.execute(sa.text(sql), params)
             return list(result.mappings()) if result.returns_rows else []
 
+    async def _sql_transaction(self, steps: Steps) -> list[Rows] | None:
+        try:
+            async with self._writing() as connection:
+                done: list[Rows] = []
+                for sql, params in steps:
+                    rows = list((await connection.execute(sa.text(sql), params)).mappings())
+                    if not rows:
+                        raise _RolledBack
+                    done.append(rows)
+                return done
+        except _RolledBack:
+            return None
+
     async def _select(
         self, query: sa.Select[Any], params: dict[str, Any] | None = None
     ) -> list[sa.RowMapping]:
@@ -234,6 +248,10 @@ class SqlStore(SqlAccounts, Store):
             with _translate_errors():
                 async with self._engine.begin() as connection:
                     yield connection
+
+
+class _RolledBack(Exception):
+    """A step of `_sql_transaction` returned no row: `_writing` rolls the transaction back."""
 
 
 @contextlib.contextmanager

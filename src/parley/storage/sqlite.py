@@ -34,6 +34,7 @@ from parley.model import (
 )
 from parley.storage import _engine, _rows
 from parley.storage._accounts_sql import Params, Rows, SqlAccounts
+from parley.storage._releases_sql import SqlReleases, Steps
 from parley.storage._rows import Row
 from parley.storage._tables import answers, conversations, history, invocations, users
 from parley.storage.base import Store
@@ -67,7 +68,7 @@ _INSERT_ANSWER = _insert(answers, "ON CONFLICT (bot, conversation_id, message_id
 _SELECT_ANSWER = "SELECT * FROM answers WHERE bot = ? AND conversation_id = ? AND message_id = ?"
 
 
-class SqliteStore(SqlAccounts, Store):
+class SqliteStore(SqlAccounts, SqlReleases, Store):
     """`Store` on a SQLite file (`sqlite:///path/to.db`), in WAL mode."""
 
     def __init__(self, url: str) -> None:
@@ -147,6 +148,22 @@ class SqliteStore(SqlAccounts, Store):
 
     async def _sql_write(self, sql: str, params: Params) -> Rows:
         return await self._run(self._rows, sql, params, writes=True)
+
+    async def _sql_transaction(self, steps: Steps) -> list[Rows] | None:
+        try:
+            return await self._run(self._steps, steps, writes=True)
+        except _RolledBack:
+            return None
+
+    def _steps(self, steps: Steps) -> list[Rows]:
+        """On the database thread, in the batch's savepoint: `_attempt` undoes it on raise."""
+        done: list[Rows] = []
+        for sql, params in steps:
+            rows = self._rows(sql, params)
+            if not rows:
+                raise _RolledBack
+            done.append(rows)
+        return done
 
     async def get_conversation(self, bot: str, conversation_id: str) -> Conversation | None:
         sql = "SELECT * FROM conversations WHERE bot = ? AND id = ?"
@@ -325,6 +342,10 @@ class _DatabaseThread:
                     job.ok, job.value = False, exc
             with contextlib.suppress(RuntimeError):  # the loop is gone: nobody is waiting
                 loop.call_soon_threadsafe(_settle, jobs)
+
+
+class _RolledBack(Exception):
+    """A step of `_sql_transaction` returned no row."""
 
 
 @dataclass(slots=True)
