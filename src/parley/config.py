@@ -29,6 +29,8 @@ class Settings:
     """Signs the tokens logic servers post results with; empty: a random key per process."""
     public_url: str = ""
     """How logic servers reach this server (callbacks); empty: `http://{host}:{port}`."""
+    redis_url: str = ""
+    """Redis shared by several workers (locks, live events); empty: one process, in memory."""
     allowed_hosts: str = ""
     """Host names (`*.corp.example` for subdomains) and CIDRs that production calls may reach
     although they are internal (the SSRF guard), separated by commas or spaces."""

@@ -1,7 +1,8 @@
 """Live events of conversations: new history messages and state changes, for streams.
 
-`Events` is the interface; `LocalEvents` serves one process. A Redis pub/sub implementation
-can replace it for several workers: publishers and subscribers only see `Event`s on topics.
+`Events` is the interface; `LocalEvents` serves one process, `RedisEvents`
+(`runtime.redis_events`) several workers: publishers and subscribers only see `Event`s on
+topics.
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ class Events(abc.ABC):
         when not); a shared bus that cannot tell says True."""
         return True
 
+    async def aclose(self) -> None:
+        """Let go of shared resources (connections, background tasks)."""
+
 
 class LocalEvents(Events):
     def __init__(self, backlog: int = 1000) -> None:
@@ -59,12 +63,15 @@ class LocalEvents(Events):
         self._backlog = backlog
 
     async def publish(self, event: Event) -> None:
-        topics = (bot_topic(event.bot), conversation_topic(event.bot, event.conversation_id))
-        for topic in topics:
-            for queue in self._subscribers.get(topic, ()):
-                if queue.full():
-                    continue  # a stalled reader must not hold up turns
-                queue.put_nowait(event)
+        self.deliver(bot_topic(event.bot), event)
+        self.deliver(conversation_topic(event.bot, event.conversation_id), event)
+
+    def deliver(self, topic: str, event: Event) -> None:
+        """Hands `event` to this process's subscribers of `topic` only."""
+        for queue in self._subscribers.get(topic, ()):
+            if queue.full():
+                continue  # a stalled reader must not hold up turns
+            queue.put_nowait(event)
 
     def subscribe(self, topic: str) -> AbstractAsyncContextManager[asyncio.Queue[Event]]:
         return self._subscription(topic)

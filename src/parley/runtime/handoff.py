@@ -91,7 +91,7 @@ class Handoff:
                 time.time(),
             )
             await self._save(conv, user, [entry])
-        self.runtime.agent_wrote[(conv.bot, conv.id)] = True
+            await self.runtime.agent_wrote.mark(f"{conv.bot}\0{conv.id}")
         await publish_history(self.runtime.events, conv, [entry])
         return entry
 

@@ -20,6 +20,7 @@ from parley.observability import Metrics, RequestContext
 from parley.observability.metrics import CONTENT_TYPE_LATEST
 from parley.runtime import Callers, Runtime
 from parley.runtime.logic import LogicInvocations
+from parley.runtime.shared import Shared
 from parley.server import agents, cai, callbacks, dialog, errors, integration, streams
 from parley.server.middleware import BodyLimit
 from parley.storage import create_store
@@ -42,13 +43,17 @@ def create_app(bots: list[Bot], settings: Settings) -> FastAPI:
         client = make_client(max_connections=settings.http_pool_size, guard=guard)
         has_logic = any(bot.spec.logic is not None for bot in bots)
         callers = Callers(client, LogicInvocations.from_settings(settings, warn=has_logic))
+        shared = Shared.open(settings.redis_url)
         app.state.runtime = Runtime(
-            bots, store, callers, max_text_length=settings.max_text_length, metrics=metrics
-        )
+            bots, store, callers, max_text_length=settings.max_text_length, metrics=metrics,
+            shared=shared,
+        )  # fmt: skip
+        metrics.watch_lock_waiting(lambda: shared.locks.waiting)
         metrics.watch_breakers(partial(_breaker_states, callers.webhook.breakers, bots))
         try:
             yield
         finally:
+            await shared.aclose()
             await callers.aclose()
             await client.close()
             await store.close()

@@ -1,0 +1,50 @@
+"""What the workers of one deployment share: conversation locks, live events and marks.
+
+In one process they live in memory; with a Redis URL (`PARLEY_REDIS_URL`) they live in Redis,
+so several workers — `parley run --workers N`, or `parley run`s on several hosts — can serve
+one database. Circuit breakers stay per worker (each learns an endpoint's failures itself).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from redis.asyncio import Redis
+
+from parley.runtime.events import Events, LocalEvents
+from parley.runtime.locks import LocalLocks, Locks
+from parley.runtime.marks import LocalMarks, Marks, RedisMarks
+from parley.runtime.redis_events import RedisEvents
+from parley.runtime.redis_locks import RedisLocks
+
+
+@dataclass
+class Shared:
+    locks: Locks = field(default_factory=LocalLocks)
+    events: Events = field(default_factory=LocalEvents)
+    marks: Marks = field(default_factory=LocalMarks)
+    client: Redis | None = None
+
+    @classmethod
+    def connect(cls, redis_url: str, *, lease: float = 10.0, prefix: str = "parley:") -> Shared:
+        """Backed by the Redis at `redis_url`; connects lazily, on first use. A worker that
+        dies lets go of its locks `lease` seconds after its last heartbeat."""
+        client = Redis.from_url(
+            redis_url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=15
+        )
+        return cls(
+            RedisLocks(client, prefix=prefix, lease=lease),
+            RedisEvents(client, prefix=prefix),
+            RedisMarks(client, prefix=prefix),
+            client,
+        )
+
+    @classmethod
+    def open(cls, redis_url: str) -> Shared:
+        return cls.connect(redis_url) if redis_url else cls()
+
+    async def aclose(self) -> None:
+        await self.locks.aclose()
+        await self.events.aclose()
+        if self.client is not None:
+            await self.client.aclose()
