@@ -40,8 +40,8 @@ class Shared:
         )
 
     @classmethod
-    def open(cls, redis_url: str) -> Shared:
-        return cls.connect(redis_url) if redis_url else cls()
+    def open(cls, redis_url: str, *, lease: float = 10.0) -> Shared:
+        return cls.connect(redis_url, lease=lease) if redis_url else cls()
 
     async def aclose(self) -> None:
         await self.locks.aclose()

@@ -43,7 +43,7 @@ def create_app(bots: list[Bot], settings: Settings) -> FastAPI:
         client = make_client(max_connections=settings.http_pool_size, guard=guard)
         has_logic = any(bot.spec.logic is not None for bot in bots)
         callers = Callers(client, LogicInvocations.from_settings(settings, warn=has_logic))
-        shared = Shared.open(settings.redis_url)
+        shared = Shared.open(settings.redis_url, lease=settings.lock_lease)
         app.state.runtime = Runtime(
             bots, store, callers, max_text_length=settings.max_text_length, metrics=metrics,
             shared=shared,
