@@ -81,14 +81,14 @@ async def test_a_dead_owners_lock_expires_with_its_lease(
     client: Redis, redis_server: RedisServer
 ) -> None:
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_AND_HANG, redis_server.url, "1.0"],
+        [sys.executable, "-c", HOLD_AND_HANG, redis_server.url, "0.6"],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "held\n"
         async with owners(client, 1) as (alive,):
             got = asyncio.create_task(_acquire(alive, "shop\0c1"))
-            await asyncio.sleep(1.5)
+            await asyncio.sleep(1.0)
             assert not got.done()  # a live holder keeps it
             holder.kill()  # dies holding it: no release, no more heartbeats
             await asyncio.wait_for(got, 5)

@@ -1,38 +1,66 @@
-"""Several parley servers on one PostgreSQL and one Redis, under load from clients that retry
+"""Two parley servers (one with two workers) on one PostgreSQL and one Redis, under load from clients that retry
 by `message_id`: a server killed, Redis restarted, PostgreSQL restarted — every message and
 its reply stored exactly once, no update lost, no conversation left locked."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+
+import asyncpg
 
 import httpx
 import pytest
 from typer.testing import CliRunner
 
 from parley.cli import app
-from tests.scale.deployment import (
-    DIALOG,
-    Failures,
-    Server,
-    count_of,
-    send,
-    servers,
-    transcript,
-)
+from tests.scale.deployment import DIALOG, Failures, Server, count_of, send, transcript
 from tests.scale.services import PostgresServer, RedisServer
 from tests.server.test_dialog_e2e import make_bot
 from tests.webhooks.seed_server import running
 
-CONVERSATIONS, MESSAGES = 6, 8
+CONVERSATIONS, MESSAGES = 5, 6
 
 
-@pytest.fixture
-def bot(tmp_path: Path) -> AsyncIterator[Path]:
+@dataclass
+class Deployment:
+    """`one` is `parley run --workers 2`, `two` a single process; both on `redis` and one
+    PostgreSQL database. Tests share it (each with conversations of its own) and may kill
+    `two`, restart Redis or restart PostgreSQL."""
+
+    one: Server
+    two: Server
+    redis: RedisServer
+
+    @property
+    def bases(self) -> list[str]:
+        return [self.one.url, self.two.url]
+
+
+@pytest.fixture(scope="module")
+def deployment(
+    tmp_path_factory: pytest.TempPathFactory, postgres_cluster: PostgresServer
+) -> Iterator[Deployment]:
+    database = asyncio.run(create_database(postgres_cluster))
+    redis = RedisServer()
+    redis.start()
     with running() as webhook:
-        yield make_bot(tmp_path, webhook)
+        bot = make_bot(tmp_path_factory.mktemp("bots"), webhook)
+        one = Server(bot, database, redis.url, workers=2)
+        two = Server(bot, database, redis.url)
+        try:
+            one.spawn()
+            two.spawn()
+            one.wait()
+            two.wait()
+            yield Deployment(one, two, redis)
+        finally:
+            one.stop()
+            two.stop()
+            redis.stop()
 
 
 @pytest.fixture
@@ -44,9 +72,10 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
 async def load(
     client: httpx.AsyncClient,
     bases: list[str],
+    prefix: str,
     failures: Failures,
     chaos: Callable[[], Awaitable[None]],
-    after: int = 12,
+    after: int = 8,
 ) -> None:
     """CONVERSATIONS clients send MESSAGES each, alternating servers; once `after` answers
     came back, `chaos` runs while they go on. Each client sees its counter go 1, 2, 3..."""
@@ -65,14 +94,14 @@ async def load(
             await asyncio.sleep(0.01)
         await chaos()
 
-    await asyncio.gather(*(talk(f"c{n}") for n in range(CONVERSATIONS)), trouble())
+    await asyncio.gather(*(talk(f"{prefix}{n}") for n in range(CONVERSATIONS)), trouble())
 
 
-async def assert_exactly_once(client: httpx.AsyncClient, bases: list[str]) -> None:
+async def assert_exactly_once(client: httpx.AsyncClient, bases: list[str], prefix: str) -> None:
     """Every transcript holds each message and its reply once, and every conversation still
     takes a new message on every server."""
     for n in range(CONVERSATIONS):
-        lines = await transcript(client, bases[0], f"c{n}")
+        lines = await transcript(client, bases[0], f"{prefix}{n}")
         expected = []
         for count in range(1, MESSAGES + 1):
             expected += ["user: count one more", f"bot: count {count}"]
@@ -81,7 +110,7 @@ async def assert_exactly_once(client: httpx.AsyncClient, bases: list[str]) -> No
     for i, base in enumerate(bases):
         for n in range(CONVERSATIONS):
             answer = await asyncio.wait_for(
-                send(client, [base], f"c{n}", f"after-{i}", failures), 15
+                send(client, [base], f"{prefix}{n}", f"after-{i}", failures), 15
             )
             assert count_of(answer) == MESSAGES + 1 + i
     assert failures.seen == []
@@ -97,102 +126,89 @@ async def probe(client: httpx.AsyncClient, base: str) -> httpx.Response:
     return await client.post(base + DIALOG, json=body)
 
 
+async def create_database(cluster: PostgresServer) -> str:
+    name = f"parley_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(cluster.url())
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    return cluster.url(name)
+
+
 async def test_a_killed_server_loses_no_message_and_holds_no_conversation(
-    bot: Path, postgres_url: str, redis_server: RedisServer, client: httpx.AsyncClient
+    deployment: Deployment, client: httpx.AsyncClient
 ) -> None:
-    with servers(2, bot, postgres_url, redis_server.url) as (one, two):
-        failures = Failures()
+    failures = Failures()
 
-        async def kill_and_restart() -> None:
-            one.kill()
-            await asyncio.to_thread(one.start)
+    async def kill_and_restart() -> None:
+        deployment.two.kill()
+        await asyncio.to_thread(deployment.two.start)
 
-        await load(client, [one.url, two.url], failures, kill_and_restart)
-        assert_failed_cleanly(failures)
-        await assert_exactly_once(client, [one.url, two.url])
+    await load(client, deployment.bases, "kill", failures, kill_and_restart)
+    assert_failed_cleanly(failures)
+    assert (0, "transport") in failures.seen  # the load did reach the killed server
+    await assert_exactly_once(client, deployment.bases, "kill")
 
 
 async def test_redis_restart_fails_turns_with_503_then_they_succeed(
-    bot: Path, postgres_url: str, redis_server: RedisServer, client: httpx.AsyncClient
+    deployment: Deployment, client: httpx.AsyncClient
 ) -> None:
-    with servers(2, bot, postgres_url, redis_server.url) as (one, two):
-        failures = Failures()
+    failures = Failures()
 
-        async def restart_redis() -> None:
-            redis_server.stop()
-            down = await probe(client, one.url)
-            assert down.status_code == 503, down.text
-            assert down.json()["error"]["code"] == "unavailable"
-            await asyncio.sleep(0.3)
-            redis_server.start()
+    async def restart_redis() -> None:
+        deployment.redis.stop()
+        down = await probe(client, deployment.one.url)
+        assert down.status_code == 503, down.text
+        assert down.json()["error"]["code"] == "unavailable"
+        await asyncio.sleep(0.3)
+        deployment.redis.start()
 
-        await load(client, [one.url, two.url], failures, restart_redis)
-        assert_failed_cleanly(failures)
-        await assert_exactly_once(client, [one.url, two.url])
+    await load(client, deployment.bases, "redis", failures, restart_redis)
+    assert_failed_cleanly(failures)
+    await assert_exactly_once(client, deployment.bases, "redis")
 
 
 async def test_postgres_restart_fails_turns_with_503_then_they_succeed(
-    bot: Path,
-    postgres_url: str,
-    postgres_cluster: PostgresServer,
-    redis_server: RedisServer,
-    client: httpx.AsyncClient,
+    deployment: Deployment, postgres_cluster: PostgresServer, client: httpx.AsyncClient
 ) -> None:
-    with servers(2, bot, postgres_url, redis_server.url) as (one, two):
-        failures = Failures()
+    failures = Failures()
 
-        async def restart_postgres() -> None:
-            await asyncio.to_thread(postgres_cluster.stop)
-            down = await probe(client, one.url)
-            assert down.status_code == 503, down.text
-            assert down.json()["error"]["code"] == "storage_error"
-            await asyncio.to_thread(postgres_cluster.start)
+    async def restart_postgres() -> None:
+        await asyncio.to_thread(postgres_cluster.stop)
+        down = await probe(client, deployment.one.url)
+        assert down.status_code == 503, down.text
+        assert down.json()["error"]["code"] == "storage_error"
+        await asyncio.to_thread(postgres_cluster.start)
 
-        await load(client, [one.url, two.url], failures, restart_postgres)
-        assert_failed_cleanly(failures)
-        await assert_exactly_once(client, [one.url, two.url])
+    await load(client, deployment.bases, "pg", failures, restart_postgres)
+    assert_failed_cleanly(failures)
+    await assert_exactly_once(client, deployment.bases, "pg")
 
 
 async def test_concurrent_senders_through_two_servers_lose_no_update(
-    bot: Path, postgres_url: str, redis_server: RedisServer, client: httpx.AsyncClient
+    deployment: Deployment, client: httpx.AsyncClient
 ) -> None:
     senders, each = 8, 5
-    with servers(2, bot, postgres_url, redis_server.url) as (one, two):
-        failures = Failures()
-        bases = [one.url, two.url]
+    failures = Failures()
+    bases = deployment.bases
 
-        async def sender(s: int) -> list[int]:
-            counts = []
-            for i in range(each):
-                order = bases[(s + i) % 2 :] + bases[: (s + i) % 2]
-                counts.append(count_of(await send(client, order, "shared", f"s{s}-{i}", failures)))
-            return counts
+    async def sender(s: int) -> list[int]:
+        counts = []
+        for i in range(each):
+            order = bases[(s + i) % 2 :] + bases[: (s + i) % 2]
+            counts.append(count_of(await send(client, order, "shared", f"s{s}-{i}", failures)))
+        return counts
 
-        seen = await asyncio.gather(*(sender(s) for s in range(senders)))
+    seen = await asyncio.gather(*(sender(s) for s in range(senders)))
 
-        assert failures.seen == []
-        assert sorted(c for counts in seen for c in counts) == list(range(1, senders * each + 1))
-        assert all(counts == sorted(counts) for counts in seen)  # each sender's order kept
-        lines = await transcript(client, one.url, "shared")
-        assert [line for line in lines if line.startswith("bot:")] == [
-            f"bot: count {n}" for n in range(1, senders * each + 1)
-        ]
-
-
-async def test_workers_share_one_port(
-    bot: Path, postgres_url: str, redis_server: RedisServer, client: httpx.AsyncClient
-) -> None:
-    server = Server(bot, postgres_url, redis_server.url, workers=2)
-    server.start()
-    try:
-        failures = Failures()
-        answers = await asyncio.gather(
-            *(send(client, [server.url], f"w{n}", "m-1", failures) for n in range(8))
-        )
-        assert [count_of(a) for a in answers] == [1] * 8
-        assert failures.seen == []
-    finally:
-        server.stop()
+    assert_failed_cleanly(failures)  # a worker's first query after PostgreSQL's restart
+    assert sorted(c for counts in seen for c in counts) == list(range(1, senders * each + 1))
+    assert all(counts == sorted(counts) for counts in seen)  # each sender's order kept
+    lines = await transcript(client, bases[0], "shared")
+    assert [line for line in lines if line.startswith("bot:")] == [
+        f"bot: count {n}" for n in range(1, senders * each + 1)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -203,8 +219,9 @@ async def test_workers_share_one_port(
     ],
 )
 def test_several_workers_need_redis_and_postgresql(
-    bot: Path, options: list[str], says: str
+    tmp_path: Path, options: list[str], says: str
 ) -> None:
+    bot = make_bot(tmp_path, "http://127.0.0.1:9")
     result = CliRunner().invoke(app, ["run", str(bot), "--workers", "2", *options])
     assert result.exit_code == 1
     assert says in result.output

@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError, TimeoutError
 
 from parley.runtime.events import Events, LocalEvents
 from parley.runtime.locks import LocalLocks, Locks
@@ -29,9 +32,13 @@ class Shared:
     def connect(cls, redis_url: str, *, lease: float = 10.0, prefix: str = "parley:") -> Shared:
         """Backed by the Redis at `redis_url`; connects lazily, on first use. A worker that
         dies lets go of its locks `lease` seconds after its last heartbeat."""
+        # A connection Redis dropped (a restart) is retried on a new one, briefly: while Redis
+        # is down, turns fail fast with 503 rather than wait.
+        retry = Retry(ExponentialBackoff(cap=0.2, base=0.02), 3)
         client = Redis.from_url(
-            redis_url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=15
-        )
+            redis_url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=15,
+            retry=retry, retry_on_error=[ConnectionError, TimeoutError],
+        )  # fmt: skip
         return cls(
             RedisLocks(client, prefix=prefix, lease=lease),
             RedisEvents(client, prefix=prefix),
