@@ -81,9 +81,9 @@ def create_app(bots: list[Bot], settings: Settings) -> FastAPI:
                 title=app.title, version=app.version, description=app.description,
                 routes=app.routes,
             )  # fmt: skip
-            schema.setdefault("components", {}).setdefault("schemas", {}).update(
-                dialog.DIALOG_SCHEMAS
-            )
+            schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+            schemas.update(dialog.DIALOG_SCHEMAS)
+            errors.document(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
