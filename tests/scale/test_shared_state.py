@@ -17,7 +17,9 @@ from parley.errors import Unavailable
 from parley.runtime.events import Event, conversation_topic
 from parley.runtime.marks import RedisMarks
 from parley.runtime.redis_events import RedisEvents
-from tests.harness import serve
+from tests.harness import serve, write_bot
+from tests.initai.test_callbacks import BOT as LOGIC_BOT
+from tests.initai.test_callbacks import logic_url, said, start_turn  # noqa: F401  (a fixture)
 from tests.scale.services import RedisServer
 from tests.server.test_dialog_e2e import make_bot
 from tests.webhooks.seed_server import running
@@ -100,3 +102,30 @@ async def _first_messages(
                 if len(found) == count:
                     return found
     return found
+
+
+async def test_a_logic_result_posted_to_another_server_reaches_the_waiting_turn(
+    tmp_path: Path, postgres_url: str, redis_server: RedisServer, logic_url: str
+) -> None:
+    settings = Settings(database_url=postgres_url, redis_url=redis_server.url, secret_key="s")
+    bot = write_bot(tmp_path / "remote", LOGIC_BOT.format(url=logic_url))
+    with serve([bot], settings) as one, serve([bot], settings) as other:
+        async with httpx.AsyncClient(base_url=one, timeout=10) as api:
+            turn = await start_turn(api)
+            url = other + turn.url  # the logic server reached the other server
+
+            fetched = await api.get(url.replace("/result", "/payload"), headers=turn.auth())
+            envelope = turn.envelope(messages=said("Hi!"))
+            first = await api.post(url, json=envelope, headers=turn.auth())
+            again = await api.post(url, json=turn.envelope(), headers=turn.auth())
+            unknown = await api.post(
+                url.replace(turn.id, "nope"), json=turn.envelope(), headers=turn.auth()
+            )
+
+            assert fetched.status_code == 200, fetched.text
+            assert fetched.json()["body"]["payload"]["payload"] == turn.payload
+            assert (first.status_code, first.json()) == (200, {"body": "OK", "error": None})
+            assert again.status_code == 409  # the owner remembers it is finished
+            assert unknown.status_code == 401  # the token names another invocation
+            answer = await turn.answer()
+            assert [m["content"] for m in answer["messages"]] == ["Hi!"]

@@ -2,7 +2,8 @@
 
 In one process they live in memory; with a Redis URL (`PARLEY_REDIS_URL`) they live in Redis,
 so several workers — `parley run --workers N`, or `parley run`s on several hosts — can serve
-one database. Circuit breakers stay per worker (each learns an endpoint's failures itself).
+one database, and an Init.ai logic result may reach any of them. Circuit breakers stay per
+worker (each learns an endpoint's failures itself).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from redis.exceptions import ConnectionError, TimeoutError
 
 from parley.runtime.events import Events, LocalEvents
 from parley.runtime.locks import LocalLocks, Locks
+from parley.runtime.logic_relay import LogicRelay
 from parley.runtime.marks import LocalMarks, Marks, RedisMarks
 from parley.runtime.redis_events import RedisEvents
 from parley.runtime.redis_locks import RedisLocks
@@ -26,6 +28,8 @@ class Shared:
     locks: Locks = field(default_factory=LocalLocks)
     events: Events = field(default_factory=LocalEvents)
     marks: Marks = field(default_factory=LocalMarks)
+    relay: LogicRelay | None = None
+    """Forwards Init.ai logic results to the worker whose turn awaits them (Redis only)."""
     client: Redis | None = None
 
     @classmethod
@@ -43,6 +47,7 @@ class Shared:
             RedisLocks(client, prefix=prefix, lease=lease),
             RedisEvents(client, prefix=prefix),
             RedisMarks(client, prefix=prefix),
+            LogicRelay(client, prefix=prefix),
             client,
         )
 
@@ -53,5 +58,7 @@ class Shared:
     async def aclose(self) -> None:
         await self.locks.aclose()
         await self.events.aclose()
+        if self.relay is not None:
+            await self.relay.aclose()
         if self.client is not None:
             await self.client.aclose()

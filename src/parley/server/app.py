@@ -49,6 +49,9 @@ def create_app(bots: list[Bot], settings: Settings) -> FastAPI:
             shared=shared,
         )  # fmt: skip
         metrics.watch_lock_waiting(lambda: shared.locks.waiting)
+        if shared.relay is not None:
+            callers.logic.invocations.relay = shared.relay
+            await shared.relay.serve(partial(callbacks.answer_here, callers.logic.invocations))
         metrics.watch_breakers(partial(_breaker_states, callers.webhook.breakers, bots))
         try:
             yield
