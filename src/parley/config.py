@@ -56,7 +56,9 @@ class Settings:
                     values[f.name] = kind(raw)
                 except ValueError:
                     noun = "an integer" if kind is int else "a number"
-                    raise ParleyError(f"PARLEY_{f.name.upper()} must be {noun}, not {raw!r}") from None
+                    raise ParleyError(
+                        f"PARLEY_{f.name.upper()} must be {noun}, not {raw!r}"
+                    ) from None
             else:
                 values[f.name] = raw
         settings = cls(**values)

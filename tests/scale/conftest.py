@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 import asyncpg
 import pytest
 
+from tests.initai.test_callbacks import logic_url  # noqa: F401  (a fixture, defined there)
 from tests.scale.services import PostgresServer, RedisServer
 
 

@@ -19,7 +19,7 @@ from parley.runtime.marks import RedisMarks
 from parley.runtime.redis_events import RedisEvents
 from tests.harness import serve, write_bot
 from tests.initai.test_callbacks import BOT as LOGIC_BOT
-from tests.initai.test_callbacks import logic_url, said, start_turn  # noqa: F401  (a fixture)
+from tests.initai.test_callbacks import said, start_turn
 from tests.scale.services import RedisServer
 from tests.server.test_dialog_e2e import make_bot
 from tests.webhooks.seed_server import running

@@ -1,6 +1,7 @@
-"""Two parley servers (one with two workers) on one PostgreSQL and one Redis, under load from clients that retry
-by `message_id`: a server killed, Redis restarted, PostgreSQL restarted — every message and
-its reply stored exactly once, no update lost, no conversation left locked."""
+"""Two parley servers (one with two workers) on one PostgreSQL and one Redis, under load from
+clients that retry by `message_id`: a server killed, Redis restarted, PostgreSQL restarted —
+every message and its reply stored exactly once, no update lost, no conversation left
+locked."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
-
 import httpx
 import pytest
 from typer.testing import CliRunner

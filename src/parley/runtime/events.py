@@ -53,7 +53,7 @@ class Events(abc.ABC):
         when not); a shared bus that cannot tell says True."""
         return True
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027  (optional: only shared buses hold any)
         """Let go of shared resources (connections, background tasks)."""
 
 

@@ -19,7 +19,7 @@ class Locks(abc.ABC):
     @abc.abstractmethod
     def hold(self, key: str) -> AbstractAsyncContextManager[None]: ...
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027  (optional: only shared locks hold any)
         """Let go of shared resources (connections, background tasks)."""
 
 

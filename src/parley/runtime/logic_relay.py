@@ -53,22 +53,31 @@ class LogicRelay:
             await self._pubsub.subscribe(self._channel(self.owner))
         self._reader = asyncio.create_task(self._read(self._pubsub, handler))
 
-    async def forward(self, kind: str, invocation_id: str, token: str, body: bytes) -> Answer | None:
+    async def forward(
+        self, kind: str, invocation_id: str, token: str, body: bytes
+    ) -> Answer | None:
         """The owner's answer; None when no other live worker owns the invocation."""
         try:
-            owner = await self._client.get(self._owner_key(invocation_id))
-            if owner is None or owner.decode() == self.owner:
+            found = await self._client.get(self._owner_key(invocation_id))
+            owner = found.decode() if isinstance(found, bytes) else found
+            if owner is None or owner == self.owner:
                 return None
             reply = f"{self._prefix}reply:{uuid.uuid4().hex}"
             request = {"kind": kind, "id": invocation_id, "token": token, "reply": reply}
             request["body"] = base64.b64encode(body).decode()
-            if not await self._client.publish(self._channel(owner.decode()), json.dumps(request)):
+            if not await self._client.publish(self._channel(owner), json.dumps(request)):
                 return None  # its worker is gone, and the invocation with it
             answered = await self._client.blpop([reply], timeout=_REPLY_WAIT)
         except RedisError as exc:
-            return 503, {"message": f"the shared service (Redis) is unavailable: {exc}", "code": 503}
+            return 503, {
+                "message": f"the shared service (Redis) is unavailable: {exc}",
+                "code": 503,
+            }
         if answered is None:
-            return 503, {"message": "the worker awaiting this invocation did not answer", "code": 503}
+            return 503, {
+                "message": "the worker awaiting this invocation did not answer",
+                "code": 503,
+            }
         status, answer = json.loads(answered[1])
         return int(status), answer
 
@@ -79,7 +88,7 @@ class LogicRelay:
                 await self._reader
         if self._pubsub is not None:
             with contextlib.suppress(RedisError):
-                await self._pubsub.aclose()
+                await self._pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
 
     def _owner_key(self, invocation_id: str) -> str:
         return f"{self._prefix}owner:{invocation_id}"

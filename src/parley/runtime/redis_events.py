@@ -54,7 +54,7 @@ class RedisEvents(Events):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
         with contextlib.suppress(RedisError):
-            await self._pubsub.aclose()
+            await self._pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
 
     @asynccontextmanager
     async def _subscription(self, topic: str) -> AsyncIterator[asyncio.Queue[Event]]:

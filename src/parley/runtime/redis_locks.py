@@ -48,21 +48,29 @@ local function head(queue, owners, now)
 end
 """
 # KEYS: queue, owners, ticket counter; ARGV: token, owner, lease ms, queue expiry ms
-_ENQUEUE = _HEAD + """
+_ENQUEUE = (
+    _HEAD
+    + """
 local now = now_ms()
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[2])
 redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[3]), ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return head(KEYS[1], KEYS[2], now)
 """
+)
 # KEYS: queue, owners; ARGV: token; answers the head after it
-_RELEASE = _HEAD + """
+_RELEASE = (
+    _HEAD
+    + """
 redis.call('ZREM', KEYS[1], ARGV[1])
 return head(KEYS[1], KEYS[2], now_ms())
 """
+)
 # KEYS: queue, owners, ticket counter; ARGV: owner, lease ms, queue expiry ms, tokens...
 # Tokens missing from the queue (Redis lost its data, or thought this worker dead) queue again.
-_POLL = _HEAD + """
+_POLL = (
+    _HEAD
+    + """
 local now = now_ms()
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
 for i = 4, #ARGV do
@@ -73,6 +81,7 @@ end
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return head(KEYS[1], KEYS[2], now)
 """
+)
 # KEYS: owners; ARGV: owner, lease ms
 _HEARTBEAT = """
 local t = redis.call('TIME')
