@@ -8,7 +8,10 @@ Env knobs:
   TURNS          messages per conversation before a fresh conversation_id (10)
   WARMUP         unmeasured seconds before each level (2)
   TARGETS        what to measure ("parley bare")
-  DATABASE       parley's store: "sqlite" (a fresh file) or "memory" (a diagnostic)
+  DATABASE       parley's store: "sqlite" (a fresh file), "memory" (a diagnostic), or a
+                 postgresql:// URL of an empty database
+  WORKERS        parley's worker processes (1); more need REDIS and a PostgreSQL DATABASE
+  REDIS          Redis URL for parley's shared locks and events ("": none)
   PYSPY=1        py-spy profiles of each target's GIL-holding thread per level, beside the
                  results; py-spy takes CPU from the run, so quote no numbers from it
 Progress goes to stderr, the tables to stdout, everything to
@@ -56,6 +59,8 @@ class Knobs:
     warmup_s: float = 2.0
     targets: tuple[str, ...] = TARGETS
     database: str = "sqlite"
+    workers: int = 1
+    redis: str = ""
     pyspy: bool = False
 
     @classmethod
@@ -74,7 +79,9 @@ class Knobs:
             turns=int(env.get("TURNS", default.turns)),
             warmup_s=float(env.get("WARMUP", default.warmup_s)),
             targets=targets,
-            database=_one_of(env.get("DATABASE", default.database), DATABASES, "DATABASE"),
+            database=_database(env.get("DATABASE", default.database)),
+            workers=int(env.get("WORKERS", default.workers)),
+            redis=env.get("REDIS", default.redis),
             pyspy=env.get("PYSPY", "0") == "1",
         )
 
@@ -83,6 +90,10 @@ class Knobs:
             Plan(c, self.duration_s, self.max_messages, self.turns, self.warmup_s)
             for c in self.concurrencies
         ]
+
+
+def _database(value: str) -> str:
+    return value if value.startswith("postgresql") else _one_of(value, DATABASES, "DATABASE")
 
 
 def _one_of(value: str, allowed: Sequence[str], knob: str) -> str:
@@ -131,10 +142,15 @@ class Bench:
         port = free_port()
         if name == "parley":
             parley = Path(sys.executable).parent / "parley"  # the venv's console script
-            database = "memory://"
+            database = self.knobs.database
+            if database in DATABASES:
+                database = "memory://"
             if self.knobs.database == "sqlite":
                 database = f"sqlite:///{self.workdir / 'bench.db'}"
             argv = [str(parley), "run", str(BOT_DIR), "--port", str(port), "--database", database]
+            argv += ["--workers", str(self.knobs.workers)]
+            if self.knobs.redis:
+                argv += ["--redis", self.knobs.redis]
         else:
             webhook_url = self.env["BENCH_WEBHOOK_URL"]
             argv = [sys.executable, "-m", "bench.bare", "--port", str(port)]
