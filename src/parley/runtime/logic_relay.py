@@ -49,8 +49,6 @@ class LogicRelay:
     async def serve(self, handler: Handler) -> None:
         """Answers what other workers forward to this one with `handler`."""
         self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
-        with contextlib.suppress(RedisError):  # the reader subscribes again on reconnect
-            await self._pubsub.subscribe(self._channel(self.owner))
         self._reader = asyncio.create_task(self._read(self._pubsub, handler))
 
     async def forward(
@@ -99,6 +97,8 @@ class LogicRelay:
     async def _read(self, pubsub: PubSub, handler: Handler) -> None:
         while True:
             try:
+                if not pubsub.subscribed:  # at start, or Redis was down then
+                    await pubsub.subscribe(self._channel(self.owner))
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
             except RedisError as exc:
                 log.warning("logic relay interrupted: %s", exc)
