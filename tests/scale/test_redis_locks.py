@@ -51,11 +51,11 @@ async def test_waiters_across_owners_run_one_at_a_time_in_arrival_order(client: 
             inside -= 1
 
     async with owners(client, 3) as workers:
-        await asyncio.gather(*(client.ping() for _ in range(12)))  # connections made up front
+        await asyncio.gather(*(client.ping() for _ in range(30)))  # connections made up front
         tasks = []
         for n in range(12):
             tasks.append(asyncio.create_task(turn(workers[n % 3], n)))
-            await asyncio.sleep(0.005)  # arrival order: n
+            await asyncio.sleep(0.01)  # arrival order: n
         await asyncio.gather(*tasks)
 
     assert ran == list(range(12))
@@ -81,7 +81,7 @@ async def test_a_dead_owners_lock_expires_with_its_lease(
     client: Redis, redis_server: RedisServer
 ) -> None:
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_AND_HANG, redis_server.url, "0.6"],
+        [sys.executable, "-c", HOLD_AND_HANG, redis_server.url, "1.5"],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -98,10 +98,10 @@ async def test_a_dead_owners_lock_expires_with_its_lease(
 
 
 async def test_a_live_owner_keeps_its_lock_beyond_the_lease(client: Redis) -> None:
-    async with owners(client, 2, lease=0.3) as (holder, other):
+    async with owners(client, 2, lease=0.8) as (holder, other):
         async with holder.hold("shop\0c1"):
             got = asyncio.create_task(_acquire(other, "shop\0c1"))
-            await asyncio.sleep(1.0)  # three leases: the heartbeat renews it
+            await asyncio.sleep(2.0)  # two and a half leases: the heartbeat renews it
             assert not got.done()
         await asyncio.wait_for(got, 5)
 

@@ -44,6 +44,11 @@ class Events(abc.ABC):
     @abc.abstractmethod
     async def publish(self, event: Event) -> None: ...
 
+    async def publish_many(self, events: list[Event]) -> None:
+        """`publish` each, in order (a shared bus sends them together)."""
+        for event in events:
+            await self.publish(event)
+
     @abc.abstractmethod
     def subscribe(self, topic: str) -> AbstractAsyncContextManager[asyncio.Queue[Event]]:
         """A queue that receives the topic's events while the context is open."""
@@ -110,9 +115,9 @@ async def publish_history(
 ) -> None:
     if not events.listened(conv.bot, conv.id):
         return
-    for entry in entries:
-        data = entry_json(entry)
-        await events.publish(Event("message", conv.bot, conv.id, conv.team, data, entry.id))
+    await events.publish_many(
+        [Event("message", conv.bot, conv.id, conv.team, entry_json(e), e.id) for e in entries]
+    )
 
 
 async def publish_state(events: Events, conv: Conversation, agent: str | None = None) -> None:

@@ -35,15 +35,20 @@ class RedisEvents(Events):
         self._reader: asyncio.Task[None] | None = None
 
     async def publish(self, event: Event) -> None:
-        payload = json.dumps(dataclasses.asdict(event), separators=(",", ":"))
-        topics = (bot_topic(event.bot), conversation_topic(event.bot, event.conversation_id))
+        await self.publish_many([event])
+
+    async def publish_many(self, events: list[Event]) -> None:
+        """One round trip for all: each event to its bot's and its conversation's channel."""
         try:
             async with self._client.pipeline(transaction=False) as pipe:
-                for topic in topics:
+                for event in events:
+                    payload = json.dumps(dataclasses.asdict(event), separators=(",", ":"))
+                    pipe.publish(self._prefix + bot_topic(event.bot), payload)
+                    topic = conversation_topic(event.bot, event.conversation_id)
                     pipe.publish(self._prefix + topic, payload)
                 await pipe.execute()
         except RedisError as exc:
-            log.warning("event of %s/%s not published: %s", event.bot, event.conversation_id, exc)
+            log.warning("%d event(s) not published: %s", len(events), exc)
 
     def subscribe(self, topic: str) -> AbstractAsyncContextManager[asyncio.Queue[Event]]:
         return self._subscription(topic)
