@@ -168,7 +168,7 @@ class Runtime:
 
     def lock(self, bot: str, conversation_id: str) -> AbstractAsyncContextManager[None]:
         """Held by every change of the conversation: turns and agents' actions."""
-        return self.locks.hold(_conversation_key(bot, conversation_id))
+        return self.locks.hold(conversation_key(bot, conversation_id))
 
     def _check_text(self, text: str, live: LiveBot) -> None:
         if not text.strip():
@@ -208,7 +208,7 @@ class Runtime:
         conv, user, stored_key = await self._load(live, inbound)
         expected, no_before = conv.version, conv.conversation_no
         agent_touched = conv.state in (State.PENDING, State.AGENT) or await self.agent_wrote.take(
-            _conversation_key(live.name, conv.id)
+            conversation_key(live.name, conv.id)
         )
         asking = conv.asking if conv.state is State.BOT else None
         parse = live.recognizer.parse(
@@ -317,7 +317,8 @@ def message_digest(inbound: Inbound) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _conversation_key(bot: str, conversation_id: str) -> str:
+def conversation_key(bot: str, conversation_id: str) -> str:
+    """How locks and marks name a conversation."""
     return f"{bot}\0{conversation_id}"
 
 
