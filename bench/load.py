@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from bench.procfs import cpu_s, rss_kb
+from bench.procfs import cpu_s, rss_kb, tree_cpu_s, tree_rss_kb
 from bench.workload import MESSAGES
 
 _SAMPLE_EVERY_S = 0.1
@@ -151,8 +151,8 @@ async def measure(
     tag = f"r{os.getpid()}-{int(time.time())}-c{plan.concurrency}"
     await _closed_loop(clients, url, plan, f"{tag}-warm", plan.warmup_s, plan.max_messages)
     pids = {**pids, LOAD: os.getpid()}
-    cpu_before = {name: cpu_s(pid) for name, pid in pids.items()}
-    peak = {name: rss_kb(pid) for name, pid in pids.items()}
+    cpu_before = {name: process_cpu_s(name, pid) for name, pid in pids.items()}
+    peak = {name: process_rss_kb(name, pid) for name, pid in pids.items()}
     sampler = asyncio.create_task(_sample_rss(pids, peak))
     started = time.perf_counter()
     try:
@@ -160,7 +160,9 @@ async def measure(
     finally:
         sampler.cancel()
     elapsed = time.perf_counter() - started
-    cpu = {name: round(cpu_s(pid) - cpu_before[name], 3) for name, pid in pids.items()}
+    cpu = {
+        name: round(process_cpu_s(name, pid) - cpu_before[name], 3) for name, pid in pids.items()
+    }
     return _level(plan, elapsed, tally, peak, cpu)
 
 
@@ -192,10 +194,20 @@ def _level(
     )
 
 
+def process_cpu_s(name: str, pid: int) -> float:
+    """A service's CPU with its workers'; the load generator's own (its children are the
+    services)."""
+    return cpu_s(pid) if name == LOAD else tree_cpu_s(pid)
+
+
+def process_rss_kb(name: str, pid: int) -> int:
+    return rss_kb(pid) if name == LOAD else tree_rss_kb(pid)
+
+
 async def _sample_rss(pids: Mapping[str, int], peak: dict[str, int]) -> None:
     while True:
         for name, pid in pids.items():
-            peak[name] = max(peak[name], rss_kb(pid))
+            peak[name] = max(peak[name], process_rss_kb(name, pid))
         await asyncio.sleep(_SAMPLE_EVERY_S)
 
 

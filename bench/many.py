@@ -26,8 +26,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.load import percentile
-from bench.procfs import cpu_s, rss_kb
+from bench.load import LOAD, percentile, process_cpu_s, process_rss_kb
 from bench.services import Services, free_port, wait_healthy
 from bench.workload import DIALOG_PATH, HEALTH_PATH, MESSAGES, WEBHOOK_PATH
 
@@ -94,15 +93,15 @@ async def drive(url: str, n: int, ramp: float, duration: float, pids: dict[str, 
         ]
         await asyncio.sleep(max(0.0, warm_until - time.perf_counter()))
         tally.measuring = True
-        cpu0 = {name: cpu_s(pid) for name, pid in pids.items()}
-        peak = {name: rss_kb(pid) for name, pid in pids.items()}
+        cpu0 = {name: process_cpu_s(name, pid) for name, pid in pids.items()}
+        peak = {name: process_rss_kb(name, pid) for name, pid in pids.items()}
         started = time.perf_counter()
         while time.perf_counter() < stop_at:
             await asyncio.sleep(0.2)
             for name, pid in pids.items():
-                peak[name] = max(peak[name], rss_kb(pid))
+                peak[name] = max(peak[name], process_rss_kb(name, pid))
         elapsed = time.perf_counter() - started
-        cpu = {name: round(cpu_s(pid) - cpu0[name], 2) for name, pid in pids.items()}
+        cpu = {name: round(process_cpu_s(name, pid) - cpu0[name], 2) for name, pid in pids.items()}
         tally.measuring = False
         await asyncio.wait(tasks, timeout=90)
     return tally, elapsed, peak, cpu
@@ -134,7 +133,7 @@ def main() -> int:
             argv += ["--workers", workers]
         parley = services.start("parley", argv, port, outdir / "parley.log", env)
         wait_healthy(parley, HEALTH_PATH, 60)
-        pids = {"parley": parley.pid, "webhook": hook.pid, "load": os.getpid()}
+        pids = {"parley": parley.pid, "webhook": hook.pid, LOAD: os.getpid()}
         _log(f"{n} conversations, webhook {delay} s, ramp {ramp} s, {duration} s measured")
         tally, elapsed, peak, cpu = asyncio.run(
             drive(parley.base_url + DIALOG_PATH, n, ramp, duration, pids)

@@ -27,3 +27,34 @@ def cpu_s(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+
+
+def tree(pid: int) -> list[int]:
+    """`pid` and every process descended from it (a server's workers)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo += children.get(current, [])
+    return found
+
+
+def tree_rss_kb(pid: int) -> int:
+    """`rss_kb` of `pid` and its descendants together."""
+    return sum(rss_kb(p) for p in tree(pid))
+
+
+def tree_cpu_s(pid: int) -> float:
+    """`cpu_s` of `pid` and its living descendants together (an exited worker's time is
+    counted in its parent's only once the parent reaps it)."""
+    return sum(cpu_s(p) for p in tree(pid))

@@ -38,7 +38,7 @@ from types import FrameType
 
 from bench import report
 from bench.load import Level, Plan, answer_sniffio_locally, measure, open_clients, smoke
-from bench.procfs import rss_kb
+from bench.procfs import tree_rss_kb
 from bench.services import Service, ServiceError, Services, free_port, wait_healthy
 from bench.workload import DIALOG_PATH, HEALTH_PATH, WEBHOOK_PATH
 
@@ -160,7 +160,7 @@ class Bench:
             argv += ["--webhook-url", webhook_url]
         service, startup_s = self._start(name, argv, port)
         asyncio.run(smoke(service.base_url + DIALOG_PATH))
-        idle_mb = round(rss_kb(service.pid) / 1024, 1)
+        idle_mb = round(tree_rss_kb(service.pid) / 1024, 1)
         _log(f"{name} ready in {startup_s:.2f} s, idle RSS {idle_mb} MB, pid {service.pid}")
         return Target(name, service, startup_s, idle_mb)
 

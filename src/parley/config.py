@@ -29,6 +29,10 @@ class Settings:
     """Signs the tokens logic servers post results with; empty: a random key per process."""
     public_url: str = ""
     """How logic servers reach this server (callbacks); empty: `http://{host}:{port}`."""
+    redis_url: str = ""
+    """Redis shared by several workers (locks, live events); empty: one process, in memory."""
+    lock_lease: float = 10.0
+    """Seconds after its last heartbeat that a dead worker's conversation locks expire."""
     allowed_hosts: str = ""
     """Host names (`*.corp.example` for subdomains) and CIDRs that production calls may reach
     although they are internal (the SSRF guard), separated by commas or spaces."""
@@ -51,12 +55,14 @@ class Settings:
             raw = environ.get(f"PARLEY_{f.name.upper()}")
             if raw is None:
                 continue
-            if f.type in ("int", int):
+            if f.type in ("int", int, "float", float):
+                kind = int if f.type in ("int", int) else float
                 try:
-                    values[f.name] = int(raw)
+                    values[f.name] = kind(raw)
                 except ValueError:
+                    noun = "an integer" if kind is int else "a number"
                     raise ParleyError(
-                        f"PARLEY_{f.name.upper()} must be an integer, not {raw!r}"
+                        f"PARLEY_{f.name.upper()} must be {noun}, not {raw!r}"
                     ) from None
             else:
                 values[f.name] = raw

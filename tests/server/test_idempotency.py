@@ -191,7 +191,7 @@ async def test_stored_answer_carries_the_agent_messages_the_user_missed(tmp_path
         user = await store.get_user(conv.user_id)
         assert user is not None
         await store.save_turn(TurnRecord("a", conv, user, [said], [], conv.version))
-        runtime.agent_wrote[("shop", "c1")] = True
+        await runtime.agent_wrote.mark("shop\0c1")
 
         reply = await runtime.handle_once(Inbound("shop", "c1", "are you there?"), "m-2")
         replay = await runtime.handle_once(Inbound("shop", "c1", "are you there?"), "m-2")

@@ -14,8 +14,8 @@ Database = Annotated[
     str | None,
     typer.Option(
         "--database",
-        help="Storage URL: sqlite:///path.db (default .parley/parley.db, or $PARLEY_DATABASE_URL) "
-        "or memory://.",
+        help="Storage URL: sqlite:///path.db (default .parley/parley.db, or $PARLEY_DATABASE_URL), "
+        "postgresql://... or memory://.",
         show_default=False,
     ),
 ]

@@ -74,9 +74,16 @@ class Metrics:
             "parley_call_seconds", "Outbound call latency in seconds (retries included).",
             ["bot", "dialect", "kind"], buckets=_CALL_BUCKETS, registry=r,
         )  # fmt: skip
+        self.lock_waiting = Gauge(
+            "parley_lock_waiting", "Turns (and agent actions) waiting for their conversation's"
+            " lock.", registry=r,
+        )  # fmt: skip
         self._breakers = _Breakers()
         r.register(self._breakers)
         self._children: dict[tuple[Any, ...], Any] = {}
+
+    def watch_lock_waiting(self, source: Callable[[], float]) -> None:
+        self.lock_waiting.set_function(source)
 
     def watch_breakers(self, source: BreakerSource) -> None:
         self._breakers.source = source

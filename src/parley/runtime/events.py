@@ -1,7 +1,8 @@
 """Live events of conversations: new history messages and state changes, for streams.
 
-`Events` is the interface; `LocalEvents` serves one process. A Redis pub/sub implementation
-can replace it for several workers: publishers and subscribers only see `Event`s on topics.
+`Events` is the interface; `LocalEvents` serves one process, `RedisEvents`
+(`runtime.redis_events`) several workers: publishers and subscribers only see `Event`s on
+topics.
 """
 
 from __future__ import annotations
@@ -37,6 +38,14 @@ def bot_topic(bot: str) -> str:
     return f"bot/{bot}"
 
 
+def event_topics(event: Event) -> tuple[str, ...]:
+    """Where `event` goes: an invocation to the console's topic only, anything else to its
+    bot's and its conversation's topics."""
+    if event.kind == "invocation":
+        return (INVOCATIONS_TOPIC,)
+    return bot_topic(event.bot), conversation_topic(event.bot, event.conversation_id)
+
+
 def conversation_topic(bot: str, conversation_id: str) -> str:
     return f"bot/{bot}/conversation/{conversation_id}"
 
@@ -47,6 +56,11 @@ class Events(abc.ABC):
 
     @abc.abstractmethod
     async def publish(self, event: Event) -> None: ...
+
+    async def publish_many(self, events: list[Event]) -> None:
+        """`publish` each, in order (a shared bus sends them together)."""
+        for event in events:
+            await self.publish(event)
 
     @abc.abstractmethod
     def subscribe(self, topic: str) -> AbstractAsyncContextManager[asyncio.Queue[Event]]:
@@ -61,6 +75,9 @@ class Events(abc.ABC):
         """Whether anyone may receive `topic`'s events; a shared bus says True."""
         return True
 
+    async def aclose(self) -> None:  # noqa: B027  (optional: only shared buses hold any)
+        """Let go of shared resources (connections, background tasks)."""
+
 
 class LocalEvents(Events):
     def __init__(self, backlog: int = 1000) -> None:
@@ -68,14 +85,15 @@ class LocalEvents(Events):
         self._backlog = backlog
 
     async def publish(self, event: Event) -> None:
-        topics: tuple[str, ...] = (INVOCATIONS_TOPIC,)
-        if event.kind != "invocation":
-            topics = (bot_topic(event.bot), conversation_topic(event.bot, event.conversation_id))
-        for topic in topics:
-            for queue in self._subscribers.get(topic, ()):
-                if queue.full():
-                    continue  # a stalled reader must not hold up turns
-                queue.put_nowait(event)
+        for topic in event_topics(event):
+            self.deliver(topic, event)
+
+    def deliver(self, topic: str, event: Event) -> None:
+        """Hands `event` to this process's subscribers of `topic` only."""
+        for queue in self._subscribers.get(topic, ()):
+            if queue.full():
+                continue  # a stalled reader must not hold up turns
+            queue.put_nowait(event)
 
     def subscribe(self, topic: str) -> AbstractAsyncContextManager[asyncio.Queue[Event]]:
         return self._subscription(topic)
@@ -117,9 +135,9 @@ async def publish_history(
 ) -> None:
     if not events.listened(conv.bot, conv.id):
         return
-    for entry in entries:
-        data = entry_json(entry)
-        await events.publish(Event("message", conv.bot, conv.id, conv.team, data, entry.id))
+    await events.publish_many(
+        [Event("message", conv.bot, conv.id, conv.team, entry_json(e), e.id) for e in entries]
+    )
 
 
 async def publish_state(events: Events, conv: Conversation, agent: str | None = None) -> None:
@@ -129,11 +147,27 @@ async def publish_state(events: Events, conv: Conversation, agent: str | None = 
     await events.publish(Event("state", conv.bot, conv.id, conv.team, data))
 
 
-async def publish_invocations(events: Events, invocations: Iterable[Invocation]) -> None:
-    """Invocation-log entries (stored, with their ids) to `INVOCATIONS_TOPIC`: the console."""
-    if not events.topic_listened(INVOCATIONS_TOPIC):
-        return
-    for invocation in invocations:
-        data = invocation.to_json()
-        event = Event("invocation", invocation.bot, invocation.conversation_id, None, data)
-        await events.publish(event)
+async def publish_turn(
+    events: Events,
+    conv: Conversation,
+    entries: Iterable[HistoryEntry],
+    invocations: Iterable[Invocation],
+    state_changed: bool,
+) -> None:
+    """A turn's events in one `publish_many` (one round trip on a shared bus): its history
+    entries and, after a hand-off, the new state to the conversation's listeners; its
+    invocation-log entries (stored, with their ids) to `INVOCATIONS_TOPIC`, the console."""
+    out: list[Event] = []
+    if events.listened(conv.bot, conv.id):
+        out += [
+            Event("message", conv.bot, conv.id, conv.team, entry_json(e), e.id) for e in entries
+        ]
+        if state_changed:
+            data = {"state": conv.state.value, "team": conv.team, "agent": None}
+            out.append(Event("state", conv.bot, conv.id, conv.team, data))
+    if events.topic_listened(INVOCATIONS_TOPIC):
+        out += [
+            Event("invocation", i.bot, i.conversation_id, None, i.to_json()) for i in invocations
+        ]
+    if out:
+        await events.publish_many(out)

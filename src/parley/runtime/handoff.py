@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from parley.errors import Conflict, NotFound
 from parley.model import Conversation, HistoryEntry, Message, State, TurnRecord, User
 from parley.runtime.events import publish_history, publish_state
-from parley.runtime.runner import Runtime
+from parley.runtime.runner import Runtime, conversation_key
 from parley.storage.accounts import Agent, Assignment
 
 WAITING = (State.PENDING, State.AGENT)
@@ -91,7 +91,7 @@ class Handoff:
                 time.time(),
             )
             await self._save(conv, user, [entry])
-        self.runtime.agent_wrote[(conv.bot, conv.id)] = True
+            await self.runtime.agent_wrote.mark(conversation_key(conv.bot, conv.id))
         await publish_history(self.runtime.events, conv, [entry])
         return entry
 

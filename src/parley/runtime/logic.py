@@ -26,6 +26,7 @@ from parley.dialects.initai import InitaiDialect, LogicInvocation, invocation_bo
 from parley.engine.templates import TemplateFailed, Templates, variables
 from parley.errors import Conflict, NotFound, Unauthorized
 from parley.model import JSON, Call, Invocation, Message, Outcome
+from parley.runtime.logic_relay import LogicRelay
 from parley.webhooks import WebhookCaller
 from parley.webhooks.redact import log_text
 
@@ -58,6 +59,8 @@ class LogicInvocations:
         self._pending: dict[str, _Pending] = {}
         self._by_conversation: dict[tuple[str, str], str] = {}
         self._finished: OrderedDict[str, str] = OrderedDict()
+        self.relay: LogicRelay | None = None
+        """Set when several workers share Redis: each invocation is announced there."""
 
     @classmethod
     def from_settings(cls, settings: Settings, *, warn: bool = True) -> LogicInvocations:
@@ -173,6 +176,8 @@ class LogicCaller:
         pending = self.invocations.register(call)
         spec, started = pending.spec, time.perf_counter()
         try:
+            if self.invocations.relay is not None:
+                await self.invocations.relay.announce(spec.invocation_id)
             outcome, invocation = await self.webhook(pending.call, url, turn_id)
             invocation.request_body = invocation.request_body.replace(spec.auth_token, "***")
             if outcome.failure is None:

@@ -34,16 +34,9 @@ from parley.model import (
 from parley.nlu import ExampleRecognizer, Recognizer
 from parley.observability import Metrics, turn_scope
 from parley.runtime.callers import Callers
-from parley.runtime.events import (
-    Events,
-    LocalEvents,
-    entry_json,
-    publish_history,
-    publish_invocations,
-    publish_state,
-)
-from parley.runtime.locks import LocalLocks
+from parley.runtime.events import Events, entry_json, publish_turn
 from parley.runtime.releases import ProductionBots
+from parley.runtime.shared import Shared
 from parley.storage import Store
 
 log = logging.getLogger("parley.turn")
@@ -123,6 +116,7 @@ class Runtime:
         max_text_length: int = 4096,
         metrics: Metrics | None = None,
         release_check_seconds: float = 1.0,
+        shared: Shared | None = None,
     ) -> None:
         self.bots = {b.spec.name: LiveBot.from_bot(b) for b in bots}
         """The working copies: what the test environment runs."""
@@ -133,10 +127,11 @@ class Runtime:
         self.callers = callers
         self.max_text_length = max_text_length
         self.metrics = metrics
-        self.locks = LocalLocks()
-        self.events: Events = LocalEvents()
+        self.shared = shared or Shared()
+        self.locks = self.shared.locks
+        self.events: Events = self.shared.events
         # chats an agent wrote in since the user's last turn (read, then forgotten, per turn)
-        self.agent_wrote: dict[tuple[str, str], bool] = {}
+        self.agent_wrote = self.shared.marks
 
     def live(self, name: str) -> LiveBot:
         try:
@@ -191,7 +186,7 @@ class Runtime:
 
     def lock(self, bot: str, conversation_id: str) -> AbstractAsyncContextManager[None]:
         """Held by every change of the conversation: turns and agents' actions."""
-        return self.locks.hold(f"{bot}\0{conversation_id}")
+        return self.locks.hold(conversation_key(bot, conversation_id))
 
     def _check_text(self, text: str, live: LiveBot) -> None:
         if not text.strip():
@@ -230,8 +225,8 @@ class Runtime:
     ) -> TurnOutput:
         conv, user, stored_key = await self._load(live, inbound)
         expected, no_before = conv.version, conv.conversation_no
-        agent_touched = conv.state in (State.PENDING, State.AGENT) or self.agent_wrote.pop(
-            (live.name, conv.id), False
+        agent_touched = conv.state in (State.PENDING, State.AGENT) or await self.agent_wrote.take(
+            conversation_key(live.name, conv.id)
         )
         asking = conv.asking if conv.state is State.BOT else None
         parse = live.recognizer.parse(
@@ -264,10 +259,7 @@ class Runtime:
             answer = dialog_answer(turn_id, result, missed, live.release)
             record.answer = StoredAnswer(once.message_id, once.digest, turn_id, answer)
         await self.store.save_turn(record)
-        await publish_history(self.events, conv, history)
-        await publish_invocations(self.events, invocations)
-        if result.handoff:
-            await publish_state(self.events, conv)
+        await publish_turn(self.events, conv, history, invocations, result.handoff)
         latency = (time.perf_counter() - started) * 1000
         log.info(
             "turn bot=%s conversation=%s no=%s nodes=%s state=%s calls=%d ms=%.1f%s%s",
@@ -348,6 +340,11 @@ def message_digest(inbound: Inbound) -> str:
     kind = "postback" if inbound.structured else "text"
     data = json.dumps([kind, inbound.text]).encode()
     return hashlib.sha256(data).hexdigest()
+
+
+def conversation_key(bot: str, conversation_id: str) -> str:
+    """How locks and marks name a conversation."""
+    return f"{bot}\0{conversation_id}"
 
 
 def _user_key(user: User) -> str:

@@ -21,6 +21,7 @@ from parley.observability import Metrics, RequestContext
 from parley.observability.metrics import CONTENT_TYPE_LATEST
 from parley.runtime import Callers, Runtime
 from parley.runtime.logic import LogicInvocations
+from parley.runtime.shared import Shared
 from parley.server import (
     agents,
     cai,
@@ -54,13 +55,20 @@ def create_app(bots: list[Bot], settings: Settings) -> FastAPI:
         client = make_client(max_connections=settings.http_pool_size, guard=guard)
         has_logic = any(bot.spec.logic is not None for bot in bots)
         callers = Callers(client, LogicInvocations.from_settings(settings, warn=has_logic))
+        shared = Shared.open(settings.redis_url, lease=settings.lock_lease)
         app.state.runtime = Runtime(
-            bots, store, callers, max_text_length=settings.max_text_length, metrics=metrics
-        )
+            bots, store, callers, max_text_length=settings.max_text_length, metrics=metrics,
+            shared=shared,
+        )  # fmt: skip
+        metrics.watch_lock_waiting(lambda: shared.locks.waiting)
+        if shared.relay is not None:
+            callers.logic.invocations.relay = shared.relay
+            await shared.relay.serve(partial(callbacks.answer_here, callers.logic.invocations))
         metrics.watch_breakers(partial(_breaker_states, callers.webhook.breakers, bots))
         try:
             yield
         finally:
+            await shared.aclose()
             await callers.aclose()
             await client.close()
             await store.close()
@@ -99,9 +107,9 @@ def create_app(bots: list[Bot], settings: Settings) -> FastAPI:
                 title=app.title, version=app.version, description=app.description,
                 routes=app.routes,
             )  # fmt: skip
-            schema.setdefault("components", {}).setdefault("schemas", {}).update(
-                dialog.DIALOG_SCHEMAS
-            )
+            schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+            schemas.update(dialog.DIALOG_SCHEMAS)
+            errors.document(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -17,6 +16,7 @@ from fastapi.responses import JSONResponse
 from parley.errors import ParleyError, Unauthorized
 from parley.runtime import Runtime
 from parley.runtime.logic import LogicInvocations
+from parley.runtime.logic_relay import Answer
 
 log = logging.getLogger("parley.logic")
 
@@ -28,22 +28,23 @@ def _invocations(request: Request) -> LogicInvocations:
     return runtime.callers.logic.invocations
 
 
-def _answer(request: Request, status: int, body: Any) -> JSONResponse:
+def _answer(request: Request, answer: Answer) -> JSONResponse:
+    status, body = answer
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
     if request.headers.get("connection", "").lower() == "close":
         headers["Connection"] = "close"  # node-fetch 1.x clients need it echoed (§4.2)
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def _refused(request: Request, invocation_id: str, exc: ParleyError) -> JSONResponse:
+def _refused(invocation_id: str, exc: ParleyError) -> Answer:
     log.warning("logic result for %s refused: %s", invocation_id, exc.message)
-    return _answer(request, exc.status_code, {"message": exc.message, "code": exc.status_code})
+    return exc.status_code, {"message": exc.message, "code": exc.status_code}
 
 
-def _invalid(request: Request, invocation_id: str, message: str) -> JSONResponse:
+def _invalid(invocation_id: str, message: str) -> Answer:
     log.warning("logic result for %s is invalid: %s", invocation_id, message)
     error = {"message": message, "object_type": "logic_result"}
-    return _answer(request, 400, {"body": {"accepted": False, "errors": [error]}})
+    return 400, {"body": {"accepted": False, "errors": [error]}}
 
 
 def _bearer(request: Request) -> str:
@@ -53,40 +54,62 @@ def _bearer(request: Request) -> str:
     return token.strip()
 
 
-@router.post("/{invocation_id}/result", summary="Post a logic invocation's result (Init.ai)")
-async def result(invocation_id: str, request: Request) -> JSONResponse:
-    invocations = _invocations(request)
+async def _relayed(
+    request: Request, kind: str, invocation_id: str, body: bytes = b""
+) -> JSONResponse:
+    """Answers here, or — for an invocation another worker awaits — forwards to it."""
     try:
-        claims = invocations.verify(_bearer(request), invocation_id)
+        token = _bearer(request)
     except ParleyError as exc:
-        return _refused(request, invocation_id, exc)
-    raw = await request.body()  # chunked or with Content-Length: the server reassembles both
+        return _answer(request, _refused(invocation_id, exc))
+    runtime: Runtime = request.app.state.runtime
+    answer = await answer_here(_invocations(request), kind, invocation_id, token, body)
+    relay = runtime.shared.relay
+    if answer[0] == 404 and relay is not None:
+        answer = await relay.forward(kind, invocation_id, token, body) or answer
+    return _answer(request, answer)
+
+
+async def answer_here(
+    invocations: LogicInvocations, kind: str, invocation_id: str, token: str, body: bytes
+) -> Answer:
+    """This worker's answer to a result POST (`kind` `result`) or a payload GET."""
     try:
-        envelope = json.loads(raw)
+        claims = invocations.verify(token, invocation_id)
+    except ParleyError as exc:
+        return _refused(invocation_id, exc)
+    if kind == "payload":
+        try:
+            pending = invocations.get(invocation_id, claims)
+        except ParleyError as exc:
+            return _refused(invocation_id, exc)
+        return 200, {"body": {"payload": invocations.payload(pending)}, "error": None}
+    try:
+        envelope = json.loads(body)
     except (ValueError, RecursionError):
-        return _invalid(request, invocation_id, "the body is not valid JSON")
+        return _invalid(invocation_id, "the body is not valid JSON")
     header = envelope.get("invocation") if isinstance(envelope, dict) else None
     if not isinstance(header, dict):
-        return _invalid(request, invocation_id, "the body has no `invocation` object")
+        return _invalid(invocation_id, "the body has no `invocation` object")
     if header.get("invocation_id") != invocation_id or header.get("app_id") != claims["app_id"]:
         mismatch = Unauthorized("the body names another invocation or application than the token")
-        return _refused(request, invocation_id, mismatch)
+        return _refused(invocation_id, mismatch)
     try:
         pending = invocations.get(invocation_id, claims)
     except ParleyError as exc:
-        return _refused(request, invocation_id, exc)
-    outcome = invocations.resolve(pending, envelope, raw.decode("utf-8", "replace"))
+        return _refused(invocation_id, exc)
+    outcome = invocations.resolve(pending, envelope, body.decode("utf-8", "replace"))
     if outcome.failure is not None:
-        return _invalid(request, invocation_id, outcome.failure)
-    return _answer(request, 200, {"body": "OK", "error": None})
+        return _invalid(invocation_id, outcome.failure)
+    return 200, {"body": "OK", "error": None}
+
+
+@router.post("/{invocation_id}/result", summary="Post a logic invocation's result (Init.ai)")
+async def result(invocation_id: str, request: Request) -> JSONResponse:
+    # chunked or with Content-Length: the server reassembles both
+    return await _relayed(request, "result", invocation_id, await request.body())
 
 
 @router.get("/{invocation_id}/payload", summary="A waiting invocation's payload (Init.ai)")
 async def payload(invocation_id: str, request: Request) -> JSONResponse:
-    invocations = _invocations(request)
-    try:
-        claims = invocations.verify(_bearer(request), invocation_id)
-        pending = invocations.get(invocation_id, claims)
-    except ParleyError as exc:
-        return _refused(request, invocation_id, exc)
-    return _answer(request, 200, {"body": {"payload": invocations.payload(pending)}, "error": None})
+    return await _relayed(request, "payload", invocation_id)

@@ -17,6 +17,8 @@ from parley.runtime.handoff import agent_messages_since_last_turn
 router = APIRouter(prefix="/api/v1")
 _M = TypeVar("_M", bound=BaseModel)
 
+MAX_ID = 2**63 - 1
+"""The largest id or number a query may name (a database's 64-bit integer)."""
 Id = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:@+\-]+$")]
 
 
@@ -146,7 +148,7 @@ async def conversation(
     bot: str,
     conversation_id: str,
     request: Request,
-    conversation_no: Annotated[int | None, Query(ge=1)] = None,
+    conversation_no: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int | None, Query(ge=1, le=1000)] = None,
 ) -> JSONResponse:
     runtime = _runtime(request)
@@ -191,7 +193,7 @@ async def invocations(
     request: Request,
     bot: str | None = None,
     conversation_id: str | None = None,
-    after_id: Annotated[int, Query(ge=0)] = 0,
+    after_id: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> JSONResponse:
     rows = await _runtime(request).store.invocations(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,8 +16,11 @@ from parley.errors import ParleyError
 log = logging.getLogger("parley.server")
 
 
-def error_response(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+def error_response(
+    status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    body = {"error": {"code": code, "message": message}}
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def _describe(exc: RequestValidationError) -> str:
@@ -41,12 +46,52 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
-    return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), exc.detail)
+    code = codes.get(exc.status_code, "http_error")
+    return error_response(exc.status_code, code, exc.detail, exc.headers)  # 405: `Allow`
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return error_response(500, "internal", "an unexpected error occurred; it has been logged")
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+        }
+    },
+}
+_STATUSES = {
+    "400": "Bad request",
+    "401": "Missing or wrong credentials",
+    "404": "No such bot, conversation or resource",
+    "405": "Method not allowed",
+    "409": "Conflict with the current state",
+    "413": "Body too large",
+    "422": "Invalid request",
+    "503": "Storage or a shared service (Redis) is unavailable: retry",
+}
+# Partners' and logic servers' APIs answer errors in their own platforms' shapes.
+_OWN_SHAPES = ("/integration/", "/api/v1/remote/")
+
+
+def document(openapi: dict[str, Any]) -> None:
+    """Adds the error answers every operation may give to the OpenAPI document."""
+    openapi["components"]["schemas"]["Error"] = ERROR_SCHEMA
+    content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path, operations in openapi.get("paths", {}).items():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for status, description in _STATUSES.items():
+                answer: dict[str, Any] = {"description": description}
+                if not path.startswith(_OWN_SHAPES) and status != "422":
+                    answer["content"] = content
+                responses.setdefault(status, answer)
 
 
 def install(app: FastAPI) -> None:

@@ -20,6 +20,7 @@ from parley.errors import NotFound
 from parley.model import HistoryEntry
 from parley.runtime import Runtime
 from parley.runtime.events import Event, conversation_topic, entry_json
+from parley.server.dialog import MAX_ID
 
 router = APIRouter(prefix="/api/v1")
 HEARTBEAT_SECONDS = 15.0
@@ -75,7 +76,7 @@ async def conversation_events(
     bot: str,
     conversation_id: str,
     request: Request,
-    after_id: Annotated[int | None, Query(ge=0)] = None,
+    after_id: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
     runtime = _runtime(request)
