@@ -36,6 +36,21 @@ from parley.storage.base import Store
 _KEY = (conversations.c.bot == sa.bindparam("_bot")) & (conversations.c.id == sa.bindparam("_id"))
 _SELECT_CONVERSATION = sa.select(conversations).where(_KEY)
 _SELECT_USER = sa.select(users).where(users.c.id == sa.bindparam("_id"))
+# `load` in one round trip: the conversation (if any) and its user (if any) side by side, the
+# user named by `_user`, else by the conversation, else like the conversation.
+_ONE_ROW = sa.select(sa.literal(1).label("one")).subquery()
+_USER_ID = sa.func.coalesce(
+    sa.bindparam("_user", type_=sa.String), conversations.c.user_id, sa.bindparam("_id")
+)
+_SELECT_LOADED = (
+    sa.select(
+        *[c.label(f"c_{c.name}") for c in conversations.c],
+        *[c.label(f"u_{c.name}") for c in users.c],
+    )
+    .select_from(_ONE_ROW)
+    .outerjoin(conversations, _KEY)
+    .outerjoin(users, users.c.id == _USER_ID)
+)
 # Parameters named like columns become the SET clause.
 _UPDATE_CONVERSATION = sa.update(conversations).where(
     _KEY & (conversations.c.version == sa.bindparam("_expected"))
@@ -101,6 +116,18 @@ class SqlStore(SqlAccounts, SqlReleases, Store):
     async def get_user(self, user_id: str) -> User | None:
         rows = await self._select(_SELECT_USER, {"_id": user_id})
         return _rows.user(rows[0]) if rows else None
+
+    async def load(
+        self, bot: str, conversation_id: str, user_id: str | None = None
+    ) -> tuple[Conversation | None, User | None]:
+        params = {"_bot": bot, "_id": conversation_id, "_user": user_id}
+        [row] = await self._select(_SELECT_LOADED, params)
+        conv = {k[2:]: v for k, v in row.items() if k.startswith("c_")}
+        user = {k[2:]: v for k, v in row.items() if k.startswith("u_")}
+        return (
+            _rows.conversation(conv) if conv["id"] is not None else None,
+            _rows.user(user) if user["id"] is not None else None,
+        )
 
     async def save_turn(self, record: TurnRecord) -> None:
         # Encode before the transaction: a value that is not JSON fails before any write, and
