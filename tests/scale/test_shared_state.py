@@ -15,8 +15,8 @@ from redis.asyncio import Redis
 from parley.config import Settings
 from parley.errors import Unavailable
 from parley.runtime.events import Event, conversation_topic
-from parley.runtime.marks import RedisMarks
 from parley.runtime.redis_events import RedisEvents
+from parley.runtime.redis_marks import RedisMarks
 from tests.harness import serve, write_bot
 from tests.initai.test_callbacks import BOT as LOGIC_BOT
 from tests.initai.test_callbacks import said, start_turn

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -59,3 +61,32 @@ async def test_database_errors_are_storage_errors(tmp_path: Path) -> None:
 def test_it_needs_a_file(url: str) -> None:
     with pytest.raises(BadRequest):
         SqliteStore(url)
+
+
+def test_the_stdlib_stores_schema_copy_matches_the_tables_and_migrations() -> None:
+    """`_schema` stands in for `_tables` and Alembic so the default store starts without them."""
+    from alembic.script import ScriptDirectory
+
+    from parley.storage import _engine, _schema, _tables
+
+    for table, columns in _schema.COLUMNS.items():
+        assert columns == tuple(c.name for c in getattr(_tables, table).c), table
+    head = ScriptDirectory.from_config(_engine.alembic_config()).get_current_head()
+    assert head == _schema.HEAD_REVISION
+
+
+async def test_a_file_at_the_newest_revision_opens_without_sqlalchemy(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/p.db"
+    async with SqliteStore(url):
+        pass  # creates and migrates the file
+    probe = (
+        "import asyncio, sys\n"
+        "from parley.storage import create_store\n"
+        "async def main():\n"
+        f"    async with create_store({url!r}) as store:\n"
+        "        assert await store.get_conversation('b', 'c') is None\n"
+        "asyncio.run(main())\n"
+        "assert 'sqlalchemy' not in sys.modules and 'alembic' not in sys.modules, 'imported'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

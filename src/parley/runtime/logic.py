@@ -16,7 +16,7 @@ import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
 
@@ -26,9 +26,11 @@ from parley.dialects.initai import InitaiDialect, LogicInvocation, invocation_bo
 from parley.engine.templates import TemplateFailed, Templates, variables
 from parley.errors import Conflict, NotFound, Unauthorized
 from parley.model import JSON, Call, Invocation, Message, Outcome
-from parley.runtime.logic_relay import LogicRelay
 from parley.webhooks import WebhookCaller
 from parley.webhooks.redact import log_text
+
+if TYPE_CHECKING:
+    from parley.runtime.logic_relay import LogicRelay
 
 log = logging.getLogger("parley.logic")
 

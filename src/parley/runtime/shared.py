@@ -9,18 +9,16 @@ worker (each learns an endpoint's failures itself).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
-from redis.exceptions import ConnectionError, TimeoutError
+from typing import TYPE_CHECKING
 
 from parley.runtime.events import Events, LocalEvents
 from parley.runtime.locks import LocalLocks, Locks
-from parley.runtime.logic_relay import LogicRelay
-from parley.runtime.marks import LocalMarks, Marks, RedisMarks
-from parley.runtime.redis_events import RedisEvents
-from parley.runtime.redis_locks import RedisLocks
+from parley.runtime.marks import LocalMarks, Marks
+
+if TYPE_CHECKING:  # Redis is imported when a URL asks for it: one process starts faster
+    from redis.asyncio import Redis
+
+    from parley.runtime.logic_relay import LogicRelay
 
 
 @dataclass
@@ -36,6 +34,16 @@ class Shared:
     def connect(cls, redis_url: str, *, lease: float = 10.0, prefix: str = "parley:") -> Shared:
         """Backed by the Redis at `redis_url`; connects lazily, on first use. A worker that
         dies lets go of its locks `lease` seconds after its last heartbeat."""
+        from redis.asyncio import Redis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import ExponentialBackoff
+        from redis.exceptions import ConnectionError, TimeoutError
+
+        from parley.runtime.logic_relay import LogicRelay
+        from parley.runtime.redis_events import RedisEvents
+        from parley.runtime.redis_locks import RedisLocks
+        from parley.runtime.redis_marks import RedisMarks
+
         # A connection Redis dropped (a restart) is retried on a new one, briefly: while Redis
         # is down, turns fail fast with 503 rather than wait.
         retry = Retry(ExponentialBackoff(cap=0.2, base=0.02), 3)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -16,7 +17,9 @@ from fastapi.responses import JSONResponse
 from parley.errors import ParleyError, Unauthorized
 from parley.runtime import Runtime
 from parley.runtime.logic import LogicInvocations
-from parley.runtime.logic_relay import Answer
+
+if TYPE_CHECKING:
+    from parley.runtime.logic_relay import Answer
 
 log = logging.getLogger("parley.logic")
 

@@ -7,10 +7,14 @@ stdlib-sqlite3 `SqliteStore`; `sqlite+aiosqlite:///...` takes the SQLAlchemy `Sq
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from parley.storage.base import Store
 from parley.storage.memory import MemoryStore
-from parley.storage.sql import SqlStore
 from parley.storage.sqlite import SqliteStore
+
+if TYPE_CHECKING:
+    from parley.storage.sql import SqlStore
 
 __all__ = ["MemoryStore", "SqlStore", "SqliteStore", "Store", "create_store"]
 
@@ -22,4 +26,16 @@ def create_store(url: str) -> Store:
         return MemoryStore()
     if scheme == "sqlite" and rest.startswith("///") and rest[3:] not in ("", ":memory:"):
         return SqliteStore(url)
+    from parley.storage.sql import SqlStore
+
     return SqlStore(url)
+
+
+def __getattr__(name: str) -> Any:
+    # SQLAlchemy is imported with the SQL store, when asked for: the default store and a
+    # server on it start without it.
+    if name == "SqlStore":
+        from parley.storage.sql import SqlStore
+
+        return SqlStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

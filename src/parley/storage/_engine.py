@@ -14,17 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from parley.errors import BadRequest
+from parley.storage._schema import SQLITE_PRAGMAS
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 _DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
-SQLITE_PRAGMAS = (
-    "PRAGMA journal_mode=WAL",
-    # In WAL mode NORMAL loses no committed data on a crash, only the last commits on power loss.
-    "PRAGMA synchronous=NORMAL",
-    "PRAGMA busy_timeout=5000",
-    "PRAGMA foreign_keys=ON",
-)
 # Any constant: serialises concurrent `open()`s of one PostgreSQL database.
 _MIGRATION_LOCK = 0x7061726C6579
 

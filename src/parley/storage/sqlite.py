@@ -4,7 +4,8 @@ The default store, so it is on the hot path of every turn: each store call is ON
 database thread that runs all of its statements there (a turn costs three hops: conversation,
 user, save), instead of a hop per DB-API call as an async driver makes. The tables and the
 migrations are the SQL store's (`_tables.py`, Alembic), so a database file can be opened by
-either.
+either; SQLAlchemy and Alembic are imported only to migrate a file that is not at the newest
+revision (`_schema.py` has what the store needs of them).
 """
 
 from __future__ import annotations
@@ -21,8 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import sqlalchemy as sa
-
 from parley.errors import BadRequest, Conflict, StorageError
 from parley.model import (
     Conversation,
@@ -32,39 +31,39 @@ from parley.model import (
     TurnRecord,
     User,
 )
-from parley.storage import _engine, _rows
+from parley.storage import _rows
 from parley.storage._accounts_sql import Params, Rows, SqlAccounts
 from parley.storage._releases_sql import SqlReleases, Steps
 from parley.storage._rows import Row
-from parley.storage._tables import answers, conversations, history, invocations, users
+from parley.storage._schema import COLUMNS, HEAD_REVISION, SQLITE_PRAGMAS
 from parley.storage.base import Store
 
 T = TypeVar("T")
 
 
-def _insert(table: sa.Table, extra: str = "") -> str:
+def _insert(table: str, extra: str = "") -> str:
     """INSERT with named parameters; autoincremented ids are left to SQLite."""
-    names = [c.name for c in table.c if not (c.name == "id" and table in (history, invocations))]
+    names = [n for n in COLUMNS[table] if not (n == "id" and table in ("history", "invocations"))]
     values = ", ".join(f":{n}" for n in names)
-    return f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({values}) {extra}"
+    return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({values}) {extra}"
 
 
 _CONVERSATION_COLUMNS = [
-    c.name for c in conversations.c if c.name not in ("bot", "id", "created_at")
+    n for n in COLUMNS["conversations"] if n not in ("bot", "id", "created_at")
 ]
-_INSERT_CONVERSATION = _insert(conversations, "ON CONFLICT (bot, id) DO NOTHING")
+_INSERT_CONVERSATION = _insert("conversations", "ON CONFLICT (bot, id) DO NOTHING")
 _UPDATE_CONVERSATION = (
     f"UPDATE conversations SET {', '.join(f'{n} = :{n}' for n in _CONVERSATION_COLUMNS)}"
     " WHERE bot = :bot AND id = :id AND version = :expected"
 )
 _UPSERT_USER = _insert(
-    users,
+    "users",
     "ON CONFLICT (id) DO UPDATE SET "
-    + ", ".join(f"{c.name} = excluded.{c.name}" for c in users.c if c.name != "id"),
+    + ", ".join(f"{n} = excluded.{n}" for n in COLUMNS["users"] if n != "id"),
 )
-_INSERT_HISTORY = _insert(history)
-_INSERT_INVOCATION = _insert(invocations)
-_INSERT_ANSWER = _insert(answers, "ON CONFLICT (bot, conversation_id, message_id) DO NOTHING")
+_INSERT_HISTORY = _insert("history")
+_INSERT_INVOCATION = _insert("invocations")
+_INSERT_ANSWER = _insert("answers", "ON CONFLICT (bot, conversation_id, message_id) DO NOTHING")
 _SELECT_ANSWER = "SELECT * FROM answers WHERE bot = ? AND conversation_id = ? AND message_id = ?"
 
 
@@ -72,11 +71,12 @@ class SqliteStore(SqlAccounts, SqlReleases, Store):
     """`Store` on a SQLite file (`sqlite:///path/to.db`), in WAL mode."""
 
     def __init__(self, url: str) -> None:
-        parsed = _engine.normalise_url(url)
-        if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        scheme, _, database = url.partition(":///")
+        database = database.split("?", 1)[0]
+        if scheme != "sqlite" or database in ("", ":memory:"):
             raise BadRequest("SqliteStore needs a file: sqlite:///path/to.db")
-        self._url = parsed
-        self._path = Path(parsed.database or "").expanduser()
+        self._url = url
+        self._path = Path(database).expanduser()
         self._thread: _DatabaseThread | None = None
         self._db: sqlite3.Connection | None = None
         self._queue: list[_Job] = []
@@ -86,8 +86,7 @@ class SqliteStore(SqlAccounts, SqlReleases, Store):
             return
         self._thread = _DatabaseThread(self._run_jobs)
         try:
-            # Alembic's migrations, on SQLAlchemy's sync driver, on the database thread.
-            await self._run(_engine.upgrade_sqlite_file, self._url)
+            await self._run(self._migrate)
             await self._run(self._connect)
         except BaseException:
             self._thread.stop()
@@ -101,10 +100,36 @@ class SqliteStore(SqlAccounts, SqlReleases, Store):
         self._thread.stop()
         self._thread = None
 
+    def _migrate(self) -> None:
+        """Alembic's migrations, on SQLAlchemy's sync driver, on the database thread; skipped
+        (and neither imported) when the file is at the newest revision."""
+        if self._revision() == HEAD_REVISION:
+            return
+        import sqlalchemy as sa
+
+        from parley.storage import _engine
+
+        try:
+            _engine.upgrade_sqlite_file(_engine.normalise_url(self._url))
+        except sa.exc.DBAPIError as exc:
+            raise StorageError(f"database error: {type(exc.orig).__name__}: {exc.orig}") from exc
+
+    def _revision(self) -> str | None:
+        if not self._path.is_file():
+            return None
+        db = sqlite3.connect(f"{self._path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            row = db.execute("SELECT version_num FROM alembic_version").fetchone()
+        except sqlite3.Error:
+            return None
+        finally:
+            db.close()
+        return str(row[0]) if row else None
+
     def _connect(self) -> None:
         db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
         db.row_factory = sqlite3.Row
-        for pragma in _engine.SQLITE_PRAGMAS:
+        for pragma in SQLITE_PRAGMAS:
             db.execute(pragma)
         self._db = db
 
@@ -393,5 +418,3 @@ def _translate_errors() -> Iterator[None]:
     except sqlite3.Error as exc:
         # The driver's message only: row values (which may hold secrets) are never echoed.
         raise StorageError(f"database error: {type(exc).__name__}: {exc}") from exc
-    except sa.exc.DBAPIError as exc:
-        raise StorageError(f"database error: {type(exc.orig).__name__}: {exc.orig}") from exc
