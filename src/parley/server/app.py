@@ -20,6 +20,7 @@ from parley.observability import Metrics, RequestContext
 from parley.observability.metrics import CONTENT_TYPE_LATEST
 from parley.runtime import Callers, Runtime
 from parley.runtime.logic import LogicInvocations
+from parley.sandbox import SandboxPool
 from parley.server import agents, cai, callbacks, dialog, errors, integration, streams
 from parley.server.middleware import BodyLimit
 from parley.storage import create_store
@@ -41,7 +42,15 @@ def create_app(bots: list[Bot], settings: Settings) -> FastAPI:
         await store.open()
         client = make_client(max_connections=settings.http_pool_size, guard=guard)
         has_logic = any(bot.spec.logic is not None for bot in bots)
-        callers = Callers(client, LogicInvocations.from_settings(settings, warn=has_logic))
+        sandbox = SandboxPool(settings.sandbox_isolation)
+        if any(_has_code(bot) for bot in bots):
+            await sandbox.start()  # warm, and the isolation level is logged at start-up
+        callers = Callers(
+            client,
+            LogicInvocations.from_settings(settings, warn=has_logic),
+            sandbox,
+            allow_weak_sandbox=bool(settings.sandbox_allow_weak),
+        )
         app.state.runtime = Runtime(
             bots, store, callers, max_text_length=settings.max_text_length, metrics=metrics
         )
@@ -93,6 +102,13 @@ def create_app(bots: list[Bot], settings: Settings) -> FastAPI:
         return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def _has_code(bot: Bot) -> bool:
+    logic = bot.spec.logic
+    return (logic is not None and logic.code is not None) or any(
+        node.code is not None for node in bot.spec.nodes.values()
+    )
 
 
 _BREAKER_VALUES = {BreakerState.OPEN: 1.0, BreakerState.HALF_OPEN: 0.5, BreakerState.CLOSED: 0.0}
