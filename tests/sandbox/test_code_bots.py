@@ -15,6 +15,7 @@ from parley.config import Settings
 from parley.model import Call, Conversation, Detection, EntityValue, Environment, User
 from parley.runtime.code import WEAK_IN_PRODUCTION, CodeCaller
 from parley.sandbox import Isolation, SandboxPool
+from parley.sdk.haptik import main_app
 from tests.harness import serve, write_bot
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "code"
@@ -164,3 +165,23 @@ async def test_production_code_is_refused_at_the_weakest_isolation_unless_allowe
     else:
         assert outcome.failure is None
     assert allowed.failure is None and allowed.data == {"quotes": 1}
+
+
+async def test_the_same_main_serves_as_a_webhook_unchanged(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    namespace: dict[str, Any] = {}
+    exec((EXAMPLES / "pricing" / "code" / "price.py").read_text(), namespace)
+    monkeypatch.setenv("CURRENCY", "INR")
+    app = main_app(namespace["main"])
+    request = {
+        "node": "price",
+        "user": {"user_id": "u"},
+        "conversation_data": {},
+        "entities": {"product": [{"entity_value": "speaker"}]},
+    }
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://code") as client:
+        answer = await client.post("/", json=request)
+    assert answer.status_code == 200
+    assert answer.json()["conversation_data"] == {"quotes": 1}

@@ -14,13 +14,23 @@ def main(event, context):
     button = {
         "text": f"The {product} costs {price} {os.environ['CURRENCY']}.",
         "type": "BUTTON",
-        "data": {"items": [{"actionable_text": "Buy it", "type": "TEXT_ONLY",
-                            "payload": {"message": f"buy {product}"}}]},
+        "data": {
+            "items": [
+                {
+                    "actionable_text": "Buy it",
+                    "type": "TEXT_ONLY",
+                    "payload": {"message": f"buy {product}"},
+                }
+            ]
+        },
     }
     answer = {
         "status": True,
         "response": [json.dumps(button)],
         "conversation_data": {"quotes": quotes},
     }
-    return {"statusCode": 200, "body": json.dumps(answer),
-            "headers": {"Content-Type": "application/json"}}
+    return {
+        "statusCode": 200,
+        "body": json.dumps(answer),
+        "headers": {"Content-Type": "application/json"},
+    }
