@@ -3,7 +3,7 @@
 1. The sandbox alone: a trivial `main()` cold (a new pool: worker start-up and first call)
    and warm (p50/p95/p99 over sequential calls).
 2. Turns per second through the dialog API: a code node against the same `main()` served
-   as a Haptik webhook on loopback (`parley.sdk.haptik.main_app`), with concurrent clients.
+   as a Haptik webhook on loopback (`parley.sdk.haptik.haptik_main_app`), with concurrent clients.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import uvicorn
 from parley.bot import load_bot
 from parley.config import Settings
 from parley.sandbox import Job, SandboxPool
-from parley.sdk.haptik import main_app
+from parley.sdk.haptik import haptik_main_app
 from parley.server.app import create_app
 
 MAIN = """\
@@ -124,7 +124,7 @@ async def turns(base: str, bot: str, seconds: float, clients: int) -> float:
 async def throughput(seconds: float, clients: int) -> None:
     namespace: dict[str, Any] = {}
     exec(MAIN, namespace)
-    with tempfile.TemporaryDirectory() as tmp, running(main_app(namespace["main"])) as hook:
+    with tempfile.TemporaryDirectory() as tmp, running(haptik_main_app(namespace["main"])) as hook:
         folder = Path(tmp)
         code_yaml = "code: |\n" + textwrap.indent(MAIN, "  ")
         code_bot = write_bot(folder, "code", code_yaml)

@@ -15,7 +15,7 @@ from parley.config import Settings
 from parley.model import Call, Conversation, Detection, EntityValue, Environment, User
 from parley.runtime.code import WEAK_IN_PRODUCTION, CodeCaller
 from parley.sandbox import Isolation, SandboxPool
-from parley.sdk.haptik import main_app
+from parley.sdk.haptik import haptik_main_app
 from tests.harness import serve, write_bot
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "code"
@@ -173,7 +173,7 @@ async def test_the_same_main_serves_as_a_webhook_unchanged(
     namespace: dict[str, Any] = {}
     exec((EXAMPLES / "pricing" / "code" / "price.py").read_text(), namespace)
     monkeypatch.setenv("CURRENCY", "INR")
-    app = main_app(namespace["main"])
+    app = haptik_main_app(namespace["main"])
     request = {
         "node": "price",
         "user": {"user_id": "u"},

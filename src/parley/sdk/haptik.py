@@ -180,7 +180,7 @@ CodeMain = Callable[[dict[str, Any], Any], Any]
 """A code node's `main(event, context)` (docs/code.md)."""
 
 
-def main_app(
+def haptik_main_app(
     main: CodeMain, *, secret: str | Sequence[str] | None = None, signing: Signing = "hub-sha1"
 ) -> ASGIApp:
     """An ASGI app serving a code node's `main(event, context)` as a Haptik webhook,

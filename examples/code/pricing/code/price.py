@@ -1,4 +1,4 @@
-"""The same handler runs here or behind a webhook: `parley.sdk.haptik.serve_main(main)`."""
+"""The same handler runs here or behind a webhook: `parley.sdk.haptik_main_app(main)`."""
 
 import json
 import os
