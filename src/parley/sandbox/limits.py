@@ -24,15 +24,14 @@ class Isolation(enum.StrEnum):
 @dataclass(frozen=True, slots=True)
 class Limits:
     """Per call: wall-clock `timeout` (s), CPU seconds, address space (MB), processes,
-    bytes of returned output, bytes the temp directory holds, and the hosts the code may
-    connect to (nothing by default)."""
+    bytes of returned output, and the hosts the code may connect to (nothing by default).
+    The temp directory holds 64 MB (`worker.TMP_BYTES`)."""
 
     timeout: float = DEFAULT_TIMEOUT
     cpu_seconds: int = 10
     memory_mb: int = 512
     processes: int = 32
     max_output_bytes: int = 1_048_576
-    tmp_bytes: int = 64 * 1024 * 1024
     allowed_hosts: tuple[str, ...] = field(default=())
 
     def to_json(self) -> dict[str, Any]:

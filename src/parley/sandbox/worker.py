@@ -24,13 +24,22 @@ import socket
 import sys
 import tempfile
 import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from parley.sandbox import frames
 from parley.sandbox.limits import Isolation
 
 NOBODY = 65534
+SPARES = 2
+"""Calls set up ahead of their jobs, so a job starts at once."""
+TMP_BYTES = 64 * 1024 * 1024
+"""The size of a call's temp directory (and of any file it writes)."""
 _PRINTED_KEPT = 8192
+_cleanups: list[Callable[[], None]] = []
+"""What a supervisor does after answering."""
 _state = {"level": Isolation.PROCESSES.value, "root": os.geteuid() == 0}
 
 
@@ -81,90 +90,144 @@ def _preload() -> None:
     import parley.sandbox.run  # noqa: F401
 
 
+@dataclass(slots=True)
+class _Spare:
+    """A call ready before its job: a supervisor and, under it, the isolated process that
+    will run the code, both waiting on pipes."""
+
+    pid: int
+    jobs: int
+    replies: int
+
+
 def _serve() -> None:
     selector = selectors.DefaultSelector()
     selector.register(0, selectors.EVENT_READ, None)
+    spares: deque[_Spare] = deque(_spare() for _ in range(SPARES))
+    exited: list[int] = []  # supervisors that answered, to reap once they are gone
     while True:
-        for key, _ in selector.select():
+        for key, _ in selector.select(timeout=1.0 if exited else None):
             if key.data is None:
                 job = frames.read(0)
                 if job is None:
-                    return  # the server is gone; supervisors die with us
-                reader, writer = os.pipe()
-                pid = os.fork()
-                if pid == 0:
-                    os.close(reader)
-                    _supervisor(job, writer)
-                os.close(writer)
-                selector.register(reader, selectors.EVENT_READ, (job["id"], pid, bytearray()))
+                    return  # the server is gone; supervisors and spares die with us
+                spare = spares.popleft()
+                frames.write(spare.jobs, job)
+                os.close(spare.jobs)
+                selector.register(
+                    spare.replies, selectors.EVENT_READ, (job["id"], spare.pid, bytearray())
+                )
+                spares.append(_spare())
                 continue
             job_id, pid, buffer = key.data
             chunk = os.read(key.fd, 1 << 16)
-            if chunk:
-                buffer += chunk
+            buffer += chunk
+            body = _frame(buffer)
+            if chunk and body is None:
                 continue
             selector.unregister(key.fd)
             os.close(key.fd)
-            os.waitpid(pid, 0)
             try:
-                reply = json.loads(buffer)
+                reply = json.loads(body) if body is not None else None
             except ValueError:
+                reply = None
+            if reply is None:
                 reply = {"ok": False, "error": "the sandbox supervisor died"}
             frames.write(1, {**reply, "id": job_id})
+            exited.append(pid)
+        exited[:] = [pid for pid in exited if os.waitpid(pid, os.WNOHANG) == (0, 0)]
 
 
-def _supervisor(job: dict[str, Any], out: int) -> None:
-    """The forked supervisor of one call; never returns."""
+def _spare() -> _Spare:
+    jobs_r, jobs_w = os.pipe()
+    replies_r, replies_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        _only_fds(jobs_r, replies_w)
+        _supervisor(jobs_r, replies_w)
+    os.close(jobs_r)
+    os.close(replies_w)
+    return _Spare(pid, jobs_w, replies_r)
+
+
+def _only_fds(*keep: int) -> None:
+    """Point 0-2 at /dev/null and close every other descriptor but `keep`."""
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        if fd not in keep:
+            os.dup2(null, fd)
+    last = 2
+    for fd in sorted(keep):
+        os.closerange(last + 1, fd)
+        last = fd
+    os.closerange(last + 1, 65536)
+
+
+def _supervisor(jobs: int, out: int) -> None:
+    """A forked supervisor: sets up the call's isolation and the process that runs the code,
+    waits for the job, then enforces the deadline and the output cap; never returns."""
+    reply: dict[str, Any]
     try:
         from parley.sandbox import _linux as linux
 
         linux.die_with_parent(signal.SIGKILL)
-        reply = _supervise(job)
+        reply = _supervise(jobs)
     except BaseException as exc:
         reply = {"ok": False, "error": f"the sandbox failed: {type(exc).__name__}: {exc}"}
     try:
-        data = memoryview(json.dumps(reply).encode("utf-8"))
-        while data:
-            data = data[os.write(out, data) :]
+        frames.write(out, reply)
+        for cleanup in _cleanups:
+            cleanup()
     finally:
         os._exit(0)
 
 
-def _supervise(job: dict[str, Any]) -> dict[str, Any]:
-    limits = job["limits"]
+def _supervise(jobs: int) -> dict[str, Any]:
     namespaces = _state["level"] == Isolation.NAMESPACES
     if namespaces:
         from parley.sandbox import _linux as linux
 
         linux.unshare(linux.CLONE_NEWPID | linux.CLONE_NEWNS)
-        size = int(limits["tmp_bytes"])
-        options = f"size={size},mode=1777"
+        options = f"size={TMP_BYTES},mode=1777"
         linux.mount("tmpfs", "/tmp", "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, options)
         workdir = "/tmp"
     else:
         workdir = tempfile.mkdtemp(prefix="parley-code-")
         if _state["root"]:
             os.chown(workdir, NOBODY, NOBODY)
-    reader, writer = os.pipe()
+    child_jobs_r, child_jobs_w = os.pipe()
+    results_r, results_w = os.pipe()
     pid = os.fork()
     if pid == 0:
-        os.close(reader)
-        _child(job, writer, workdir, namespaces)
-    os.close(writer)
-    try:
-        return _collect(job, pid, reader)
-    finally:
-        if not namespaces:
-            _kill_group(pid)
-            shutil.rmtree(workdir, ignore_errors=True)
+        _only_fds(child_jobs_r, results_w)
+        _child(child_jobs_r, results_w, workdir, namespaces)
+    os.close(child_jobs_r)
+    os.close(results_w)
+    _cleanups.append(lambda: _reap(pid))
+    if not namespaces:
+        _cleanups.append(lambda: shutil.rmtree(workdir, ignore_errors=True))
+    job = frames.read(jobs)
+    if job is None:
+        os._exit(0)  # the worker is gone: the child dies with us
+    frames.write(child_jobs_w, job)
+    return _collect(job, pid, results_r)
+
+
+def _reap(pid: int) -> None:
+    """End the call's process and whatever it started (its namespace, or its group)."""
+    _kill_group(pid)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
 
 
 def _collect(job: dict[str, Any], pid: int, reader: int) -> dict[str, Any]:
+    """The child's reply as soon as its frame is complete (the caller reaps the child after
+    answering), or why there is none: the deadline, the output cap, its death."""
     limits = job["limits"]
     timeout = float(limits["timeout"])
     cap = int(limits["max_output_bytes"]) + 65536
     deadline, data, problem = time.monotonic() + timeout, bytearray(), None
-    while True:
+    while (body := _frame(data)) is None:
         left = deadline - time.monotonic()
         if left <= 0:
             problem = f"the code ran over its {timeout:g} s deadline and was killed"
@@ -180,17 +243,25 @@ def _collect(job: dict[str, Any], pid: int, reader: int) -> dict[str, Any]:
             problem = f"the code's output is over the {limits['max_output_bytes']} byte limit"
             break
     if problem is not None:
-        _kill_group(pid)
-    _, status = os.waitpid(pid, 0)
-    if problem is not None:
         return {"ok": False, "error": problem}
-    if data:
+    if body is not None:
         try:
-            reply: dict[str, Any] = json.loads(data)
+            reply: dict[str, Any] = json.loads(body)
             return reply
         except ValueError:
             pass
+    _kill_group(pid)
+    _, status = os.waitpid(pid, 0)
     return {"ok": False, "error": _death(status, limits)}
+
+
+def _frame(data: bytearray) -> bytes | None:
+    """The body of the complete frame `data` holds, if it holds one."""
+    if len(data) < frames.HEADER.size:
+        return None
+    (size,) = frames.HEADER.unpack_from(data)
+    end = frames.HEADER.size + size
+    return bytes(data[frames.HEADER.size : end]) if len(data) >= end else None
 
 
 def _death(status: int, limits: dict[str, Any]) -> str:
@@ -210,24 +281,25 @@ def _kill_group(pid: int) -> None:
             kill(pid, signal.SIGKILL)
 
 
-def _child(job: dict[str, Any], out: int, workdir: str, namespaces: bool) -> None:
-    """The process that runs the owner's code; never returns."""
+def _child(jobs: int, out: int, workdir: str, namespaces: bool) -> None:
+    """The process that runs the owner's code: isolated and unprivileged before its job
+    arrives; never returns."""
     me = os.getpid()
     try:
+        from parley.sandbox import _linux as linux
+
+        linux.die_with_parent(signal.SIGKILL)
         os.setsid()  # its own process group: kill(0) and killpg reach only the call
         if namespaces:
-            from parley.sandbox import _linux as linux
-
             flags = linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC | linux.MS_RDONLY
             linux.mount("proc", "/proc", "proc", flags)
-        null = os.open(os.devnull, os.O_RDWR)
-        for fd in (0, 1, 2):
-            os.dup2(null, fd)
-        os.closerange(3, out)
-        os.closerange(out + 1, 65536)
-        _limit(job["limits"])
         os.chdir(workdir)
         _drop_privileges()
+        job = frames.read(jobs)
+        if job is None:
+            os._exit(0)
+        os.close(jobs)
+        _limit(job["limits"])
         os.environ.clear()
         os.environ.update({**job.get("env", {}), "HOME": workdir, "TMPDIR": workdir})
         tempfile.tempdir = workdir
@@ -242,9 +314,11 @@ def _child(job: dict[str, Any], out: int, workdir: str, namespaces: bool) -> Non
         reply["printed"] = printed.text()
         body = dump(reply, int(job["limits"]["max_output_bytes"]))
     except BaseException as exc:
+        if os.getpid() != me:
+            os._exit(0)
         body = json.dumps({"ok": False, "error": f"the sandbox failed: {exc}"}).encode()
     try:
-        view = memoryview(body)
+        view = memoryview(frames.HEADER.pack(len(body)) + body)
         while view:
             view = view[os.write(out, view) :]
     finally:
@@ -256,7 +330,7 @@ def _limit(limits: dict[str, Any]) -> None:
     memory = int(limits["memory_mb"]) * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (int(limits["tmp_bytes"]),) * 2)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (TMP_BYTES, TMP_BYTES))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
     if _state["root"]:  # counted per user: as `nobody`, only sandboxed processes count
