@@ -11,8 +11,10 @@ import json
 import logging
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
+import parley
 from parley.sandbox import frames
 from parley.sandbox.base import Job, Result, Sandbox
 from parley.sandbox.limits import Isolation
@@ -21,6 +23,9 @@ log = logging.getLogger("parley.sandbox")
 
 _GRACE = 5.0
 """Seconds past a job's deadline before the server gives up on its worker."""
+_PARLEY_ROOT = str(Path(parley.__file__).resolve().parent.parent)
+_BOOT = "import sys; sys.path.insert(0, sys.argv.pop(1)); import parley.sandbox.worker as w; w.main()"  # noqa: E501
+"""The worker runs the server's own parley, whatever the worker's `sys.path` (`-I`)."""
 _CLEAN_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
 
 
@@ -37,7 +42,7 @@ class _Worker:
     @classmethod
     async def spawn(cls, level: str, network: str) -> tuple[_Worker, str]:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-I", "-m", "parley.sandbox.worker", level, network,
+            sys.executable, "-I", "-c", _BOOT, _PARLEY_ROOT, level, network,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             env=_CLEAN_ENV, cwd="/", limit=frames.MAX_FRAME,
         )  # fmt: skip

@@ -1,4 +1,4 @@
-"""The sandbox worker: `python -I -m parley.sandbox.worker LEVEL NETWORK`.
+"""The sandbox worker: `python -I -c <boot> PARLEY_ROOT LEVEL NETWORK` (see pool.py).
 
 The pool starts it with an empty environment. It isolates itself once (its own mount
 namespace with the whole file system read-only, no network unless NETWORK is `online`, and
@@ -333,7 +333,8 @@ def _limit(limits: dict[str, Any]) -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (TMP_BYTES, TMP_BYTES))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
-    if _state["root"]:  # counted per user: as `nobody`, only sandboxed processes count
+    if _state["root"] or _state["level"] == Isolation.NAMESPACES:
+        # counted per user and user namespace: only sandboxed processes count
         resource.setrlimit(resource.RLIMIT_NPROC, (int(limits["processes"]),) * 2)
 
 
