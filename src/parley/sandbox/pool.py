@@ -24,7 +24,9 @@ log = logging.getLogger("parley.sandbox")
 _GRACE = 5.0
 """Seconds past a job's deadline before the server gives up on its worker."""
 _PARLEY_ROOT = str(Path(parley.__file__).resolve().parent.parent)
-_BOOT = "import sys; sys.path.insert(0, sys.argv.pop(1)); import parley.sandbox.worker as w; w.main()"  # noqa: E501
+_BOOT = (
+    "import sys; sys.path.insert(0, sys.argv.pop(1)); import parley.sandbox.worker as w; w.main()"
+)
 """The worker runs the server's own parley, whatever the worker's `sys.path` (`-I`)."""
 _CLEAN_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
 
@@ -34,8 +36,10 @@ class SandboxUnavailable(Exception):
 
 
 class _Worker:
-    def __init__(self, process: asyncio.subprocess.Process, level: Isolation) -> None:
-        self.process, self.level = process, level
+    def __init__(
+        self, process: asyncio.subprocess.Process, level: Isolation, landlock: int
+    ) -> None:
+        self.process, self.level, self.landlock = process, level, landlock
         self.pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self.reader = asyncio.create_task(self._read())
 
@@ -50,7 +54,8 @@ class _Worker:
         hello = await _read_frame(process.stdout)
         if hello is None:
             raise SandboxUnavailable("the sandbox worker exited at start-up")
-        return cls(process, Isolation(hello["hello"])), str(hello.get("why") or "")
+        worker = cls(process, Isolation(hello["hello"]), int(hello.get("landlock") or 0))
+        return worker, str(hello.get("why") or "")
 
     @property
     def alive(self) -> bool:
@@ -155,7 +160,8 @@ class SandboxPool(Sandbox):
             if not self._started or worker.level is not self.isolation:
                 self._started, self.isolation = True, worker.level
                 detail = f" ({why})" if worker.level is Isolation.PROCESSES and why else ""
-                log.info("code sandbox isolation: %s%s", worker.level.value, detail)
+                landlock = f"Landlock ABI {worker.landlock}" if worker.landlock else "no Landlock"
+                log.info("code sandbox isolation: %s, %s%s", worker.level.value, landlock, detail)
             return worker
 
     async def aclose(self) -> None:

@@ -40,15 +40,30 @@ TMP_BYTES = 64 * 1024 * 1024
 _PRINTED_KEPT = 8192
 _cleanups: list[Callable[[], None]] = []
 """What a supervisor does after answering."""
-_state = {"level": Isolation.PROCESSES.value, "root": os.geteuid() == 0}
+_state: dict[str, Any] = {
+    "level": Isolation.PROCESSES.value,
+    "root": os.geteuid() == 0,
+    "online": False,
+    "landlock": 0,
+}
+_SYSTEM_READ = (
+    "/usr", "/lib", "/lib64", "/lib32", "/bin", "/proc", "/dev/urandom", "/dev/random",
+    "/dev/zero", "/etc/ssl", "/etc/ca-certificates", "/etc/pki", "/etc/resolv.conf",
+    "/etc/hosts", "/etc/nsswitch.conf", "/etc/gai.conf", "/etc/host.conf", "/etc/protocols",
+    "/etc/services", "/etc/localtime", "/etc/mime.types",
+)  # fmt: skip
+"""Besides Python's own directories, what code may read under Landlock."""
 
 
 def main() -> None:
     level, network = sys.argv[1], sys.argv[2]
+    _state["online"] = network == "online"
     reached, why = _isolate(level, offline=network != "online")
     _state["level"] = reached
+    _state["landlock"] = _landlock_abi()
     _preload()
-    frames.write(1, {"hello": reached, "why": why, "pid": os.getpid()})
+    hello = {"hello": reached, "why": why, "landlock": _state["landlock"], "pid": os.getpid()}
+    frames.write(1, hello)
     _serve()
 
 
@@ -67,10 +82,60 @@ def _isolate(level: str, *, offline: bool) -> tuple[str, str]:
             _write("/proc/self/uid_map", f"0 {uid} 1")
             _write("/proc/self/gid_map", f"0 {gid} 1")
         linux.mount(None, "/", None, linux.MS_REC | linux.MS_PRIVATE)
+        if root:
+            _expose_python()
         linux.read_only_tree("/")
     except OSError as exc:
         return Isolation.PROCESSES.value, f"namespaces are not available: {exc}"
     return Isolation.NAMESPACES.value, ""
+
+
+def _python_dirs() -> list[str]:
+    """Where Python and the importable packages live."""
+    found = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *sys.path}
+    return sorted({os.path.realpath(d) for d in found if d and os.path.isdir(d)})
+
+
+def _expose_python() -> None:
+    """Python under a directory `nobody` cannot enter (`/root/.pyenv`): cover that
+    directory with an empty tmpfs in this mount namespace and bind Python's directories
+    back into it, so the code, as `nobody`, can import and sees nothing else there."""
+    from parley.sandbox import _linux as linux
+
+    hidden: dict[str, list[str]] = {}
+    for path in _python_dirs():
+        closed = _first_closed(path)
+        if closed is not None:
+            hidden.setdefault(closed, []).append(path)
+    for closed, paths in hidden.items():
+        holds = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in paths}
+        try:
+            linux.mount("tmpfs", closed, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, "mode=0755")
+            for path, fd in holds.items():
+                os.makedirs(path, exist_ok=True)
+                linux.mount(f"/proc/self/fd/{fd}", path, None, linux.MS_BIND | linux.MS_REC)
+        finally:
+            for fd in holds.values():
+                os.close(fd)
+
+
+def _first_closed(path: str) -> str | None:
+    """The outermost directory on `path` that others may not enter, if any."""
+    current = "/"
+    for part in path.strip("/").split("/"):
+        current = os.path.join(current, part)
+        if not os.stat(current).st_mode & 0o001:
+            return current
+    return None
+
+
+def _landlock_abi() -> int:
+    try:
+        from parley.sandbox import _linux as linux
+
+        return linux.landlock_abi()
+    except (OSError, AttributeError):
+        return 0
 
 
 def _write(path: str, text: str) -> None:
@@ -295,6 +360,9 @@ def _child(jobs: int, out: int, workdir: str, namespaces: bool) -> None:
             linux.mount("proc", "/proc", "proc", flags)
         os.chdir(workdir)
         _drop_privileges()
+        if _state["landlock"]:
+            read = [*_python_dirs(), *_SYSTEM_READ]
+            linux.landlock(read, [workdir, os.devnull], tcp=bool(_state["online"]))
         job = frames.read(jobs)
         if job is None:
             os._exit(0)
