@@ -185,3 +185,101 @@ async def test_the_same_main_serves_as_a_webhook_unchanged(
         answer = await client.post("/", json=request)
     assert answer.status_code == 200
     assert answer.json()["conversation_data"] == {"quotes": 1}
+
+
+async def test_failing_code_hands_off_to_an_agent_with_human_assistance(tmp_path: Path) -> None:
+    folder = write_bot(
+        tmp_path / "handoff",
+        """\
+        name: handoff
+        settings: {human_assistance: true, handoff_message: "An agent will help."}
+        intents: {go: {examples: [go]}}
+        nodes:
+          go:
+            intents: go
+            code: |
+              def main(event, context):
+                  return 1 / 0
+        """,
+    )
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/parley.db")
+    with serve([folder], settings) as base:
+        async with httpx.AsyncClient(base_url=base) as api:
+            answer = await say(api, "handoff", "go")
+            (logged,) = (await api.get("/api/v1/invocations")).json()["invocations"]
+    assert answer["messages"] == [{"type": "text", "content": "An agent will help."}]
+    assert answer["conversation"]["state"] == "pending"
+    assert "ZeroDivisionError: division by zero" in logged["error"]
+    assert "line 2, in main" in logged["error"]
+
+
+LOGIC = """\
+def handle(client):
+    part = client.getMessagePart()
+    name = client.getFirstEntityWithRole(part, "name")
+
+    def ask_name():
+        client.addResponseWithReplies(
+            "ask/name", None, [client.makeReplyButton("I'm Bo", None, "named", {"n": "Bo"})]
+        )
+        client.expect("named", ["provide/name"])
+        client.done()
+
+    def greet():
+        data = client.getPostbackData()
+        who = (data or {}).get("n") or (name.value if name else "?")
+        client.updateUser(part.sender.id, "first_name", who)
+        client.updateConversationState("greeted", who)
+        client.addTextResponse("Hi " + who)
+        client.done()
+
+    def forgetful():
+        client.addTextResponse("this is never sent")
+
+    client.runFlow({
+        "classifications": {"forget": "forgetful"},
+        "streams": {
+            "main": "start",
+            "start": [client.createStep(satisfied=lambda: False, prompt=ask_name)],
+            "named": [client.createStep(satisfied=lambda: False, prompt=greet)],
+            "forgetful": [client.createStep(satisfied=lambda: False, prompt=forgetful)],
+        },
+    })
+"""
+
+
+async def test_a_logic_script_routes_by_expectation_and_postback_and_updates_the_user(
+    tmp_path: Path,
+) -> None:
+    folder = write_bot(
+        tmp_path / "flows",
+        """\
+        name: flows
+        logic: {code: logic.py}
+        entities: {name: {values: [Al, Bo]}}
+        intents:
+          provide/name: {examples: ["I'm {name}", "call me {name}"]}
+          forget: {examples: [forget it]}
+        responses:
+          ask/name: "What is your name?"
+        """,
+    )
+    (folder / "logic.py").write_text(LOGIC, encoding="utf-8")
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/parley.db")
+    with serve([folder], settings) as base:
+        async with httpx.AsyncClient(base_url=base) as api:
+            asked = await say(api, "flows", "hello", conversation="a")
+            named = await say(api, "flows", "call me Al", conversation="a")
+            await say(api, "flows", "hello", conversation="b")
+            button = asked["messages"][1]["content"]["buttons"][0]
+            clicked = await say(api, "flows", button["value"], conversation="b")
+            forgot = await say(api, "flows", "forget it", conversation="c")
+            log = (await api.get("/api/v1/invocations?conversation_id=c")).json()
+    question, replies = asked["messages"]
+    assert question == {"type": "text", "content": "What is your name?"}
+    assert replies["type"] == "quick_replies" and button["title"] == "I'm Bo"
+    assert named["messages"] == [{"type": "text", "content": "Hi Al"}]  # the expectation
+    assert named["conversation"]["data"]["greeted"] == "Al"
+    assert clicked["messages"] == [{"type": "text", "content": "Hi Bo"}]  # the postback
+    assert forgot["messages"][0]["content"].startswith("Sorry, something went wrong.")
+    assert "never called client.done()" in log["invocations"][0]["error"]
