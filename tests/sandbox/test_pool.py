@@ -80,7 +80,7 @@ async def test_a_dead_worker_is_replaced_on_the_next_call() -> None:
     try:
         await pool.start()
         pool._workers["offline"].process.kill()  # as if the kernel's OOM killer took it
-        await pool._workers["offline"].process.wait()
+        pool._workers["offline"].process.wait()
         result = await pool.run(job)
     finally:
         await pool.aclose()

@@ -9,6 +9,7 @@ import contextlib
 import itertools
 import json
 import logging
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -36,46 +37,62 @@ class SandboxUnavailable(Exception):
 
 
 class _Worker:
+    """One worker process and the calls waiting for its replies. The process is started
+    with `subprocess` and reaped here (not by asyncio's child watcher, whose waiting thread
+    races with `Popen.poll`)."""
+
     def __init__(
-        self, process: asyncio.subprocess.Process, level: Isolation, landlock: int
+        self,
+        process: subprocess.Popen[bytes],
+        stdout: tuple[asyncio.StreamReader, asyncio.BaseTransport],
+        stdin: asyncio.WriteTransport,
+        hello: dict[str, Any],
     ) -> None:
-        self.process, self.level, self.landlock = process, level, landlock
+        self.process, self.stdin = process, stdin
+        self.stdout, self._stdout_transport = stdout
+        self.level = Isolation(hello["hello"])
+        self.landlock = int(hello.get("landlock") or 0)
+        self.why = str(hello.get("why") or "")
         self.pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self.reader = asyncio.create_task(self._read())
 
     @classmethod
-    async def spawn(cls, level: str, network: str) -> tuple[_Worker, str]:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-I", "-c", _BOOT, _PARLEY_ROOT, level, network,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            env=_CLEAN_ENV, cwd="/", limit=frames.MAX_FRAME,
+    async def spawn(cls, level: str, network: str) -> _Worker:
+        process = subprocess.Popen(
+            [sys.executable, "-I", "-c", _BOOT, _PARLEY_ROOT, level, network],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_CLEAN_ENV, cwd="/",
         )  # fmt: skip
-        assert process.stdout is not None
-        hello = await _read_frame(process.stdout)
+        assert process.stdin is not None and process.stdout is not None
+        loop = asyncio.get_running_loop()
+        stdout = asyncio.StreamReader(limit=frames.MAX_FRAME)
+        reading, _ = await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(stdout), process.stdout
+        )
+        stdin, _ = await loop.connect_write_pipe(asyncio.Protocol, process.stdin)
+        hello = await _read_frame(stdout)
         if hello is None:
+            stdin.close()
+            reading.close()
+            await asyncio.to_thread(process.wait)
             raise SandboxUnavailable("the sandbox worker exited at start-up")
-        worker = cls(process, Isolation(hello["hello"]), int(hello.get("landlock") or 0))
-        return worker, str(hello.get("why") or "")
+        return cls(process, (stdout, reading), stdin, hello)
 
     @property
     def alive(self) -> bool:
         return self.process.returncode is None and not self.reader.done()
 
     async def call(self, job_id: int, message: dict[str, Any], wait: float) -> dict[str, Any]:
-        assert self.process.stdin is not None
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self.pending[job_id] = future
         try:
-            self.process.stdin.write(frames.encode({**message, "id": job_id}))
-            await self.process.stdin.drain()
+            self.stdin.write(frames.encode({**message, "id": job_id}))
             return await asyncio.wait_for(asyncio.shield(future), wait)
         finally:
             self.pending.pop(job_id, None)
 
     async def _read(self) -> None:
-        assert self.process.stdout is not None
         try:
-            while (reply := await _read_frame(self.process.stdout)) is not None:
+            while (reply := await _read_frame(self.stdout)) is not None:
                 future = self.pending.get(reply.pop("id", -1))
                 if future is not None and not future.done():
                     future.set_result(reply)
@@ -94,8 +111,12 @@ class _Worker:
 
     async def close(self) -> None:
         self.kill()
-        await self.process.wait()
+        self.stdin.close()
+        self._stdout_transport.close()
+        await asyncio.to_thread(self.process.wait)
         self.reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.reader
 
 
 async def _read_frame(stream: asyncio.StreamReader) -> Any | None:
@@ -152,7 +173,8 @@ class SandboxPool(Sandbox):
                 log.warning("sandbox worker %s died; starting another", worker.process.pid)
                 await worker.close()
             level = "processes" if self._asked == "processes" else "namespaces"
-            worker, why = await _Worker.spawn(level, network)
+            worker = await _Worker.spawn(level, network)
+            why = worker.why
             if self._asked == "namespaces" and worker.level is not Isolation.NAMESPACES:
                 await worker.close()
                 raise SandboxUnavailable(why)
