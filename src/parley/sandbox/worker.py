@@ -171,18 +171,23 @@ def _serve() -> None:
     spares: deque[_Spare] = deque(_spare() for _ in range(SPARES))
     exited: list[int] = []  # supervisors that answered, to reap once they are gone
     while True:
-        for key, _ in selector.select(timeout=1.0 if exited else None):
+        events = selector.select(timeout=0)
+        if not events and len(spares) < SPARES:
+            spares.append(_spare())  # when idle: forking holds up no reply
+            continue
+        if not events:
+            events = selector.select(timeout=1.0 if exited else None)
+        for key, _ in events:
             if key.data is None:
                 job = frames.read(0)
                 if job is None:
                     return  # the server is gone; supervisors and spares die with us
-                spare = spares.popleft()
+                spare = spares.popleft() if spares else _spare()
                 frames.write(spare.jobs, job)
                 os.close(spare.jobs)
                 selector.register(
                     spare.replies, selectors.EVENT_READ, (job["id"], spare.pid, bytearray())
                 )
-                spares.append(_spare())
                 continue
             job_id, pid, buffer = key.data
             chunk = os.read(key.fd, 1 << 16)
