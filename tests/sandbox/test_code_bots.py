@@ -103,7 +103,7 @@ def test_check_reports_a_syntax_error_with_file_and_line(tmp_path: Path) -> None
 
 
 def test_check_names_a_module_code_may_not_import(tmp_path: Path) -> None:
-    folder = _code_bot(tmp_path, "import json, pytz\nfrom numpy import array\n")
+    folder = _code_bot(tmp_path, "import json, pytz\nfrom numpy import array\nmain = array\n")
     (problem,) = check_bot(folder)
     assert problem.line == 2 and "`numpy`" in problem.message
 
@@ -119,11 +119,24 @@ def test_check_reports_inline_code_errors_at_their_bot_yaml_line(tmp_path: Path)
             intents: go
             code: |
               import subprocess_helper_not_there
+              def main(event, context):
+                  pass
         """,
     )
     (problem,) = check_bot(folder)
     assert problem.file.endswith("bot.yaml") and problem.line == 7
     assert "subprocess_helper_not_there" in problem.message
+
+
+def test_check_reports_code_without_its_entry_function(tmp_path: Path) -> None:
+    node = _code_bot(tmp_path, "def handler(event, context):\n    return 1\n")
+    logic = write_bot(tmp_path / "logic", "name: logic\nlogic: {code: logic.py}\n")
+    (logic / "logic.py").write_text("def main(event, context):\n    pass\n")
+    (missing_main,) = check_bot(node)
+    (missing_handle,) = check_bot(logic)
+    assert "defines no `main(event, context)`" in missing_main.message
+    assert "defines no `handle(client)`" in missing_handle.message
+    assert missing_handle.file.endswith("logic.py")
 
 
 def test_logic_needs_exactly_one_of_webhook_or_code(tmp_path: Path) -> None:

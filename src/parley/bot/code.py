@@ -30,22 +30,29 @@ def load_code(spec: BotSpec, folder: Path, source: SourceMap) -> tuple[BotSpec, 
     nodes = dict(spec.nodes)
     for name, node in spec.nodes.items():
         if node.code is not None:
-            code = _read(node.code, folder, source, ("nodes", name, "code"), problems)
+            key = ("nodes", name, "code")
+            code = _read(node.code, folder, source, key, "main", problems)
             nodes[name] = node.model_copy(update={"code": code})
     logic = spec.logic
     if logic is not None and logic.code is not None:
-        code = _read(logic.code, folder, source, ("logic", "code"), problems)
+        code = _read(logic.code, folder, source, ("logic", "code"), "handle", problems)
         logic = logic.model_copy(update={"code": code})
     return spec.model_copy(update={"nodes": nodes, "logic": logic}), problems
 
 
 def _read(
-    code: CodeSpec, folder: Path, source: SourceMap, key: KeyPath, problems: list[Problem]
+    code: CodeSpec,
+    folder: Path,
+    source: SourceMap,
+    key: KeyPath,
+    entry: str,
+    problems: list[Problem],
 ) -> CodeSpec:
     if code.file is None:
         where = source.locate(key)
         offset = where.line if where else 0  # `code: |` starts on the line after the key
-        problems += scan(code.source or "", where.file if where else source.default_file, offset)
+        file = where.file if where else source.default_file
+        problems += scan(code.source or "", file, offset, entry=entry)
         return code
     path = (folder / code.file).resolve()
     if not path.is_relative_to(folder.resolve()):
@@ -57,13 +64,16 @@ def _read(
         reason = "no such file" if isinstance(exc, FileNotFoundError) else f"cannot read: {exc}"
         problems.append(source.problem((*key, "file"), f"{reason}: {code.file}"))
         return code
-    problems += scan(text, str(path), 0)
+    problems += scan(text, str(path), 0, entry=entry)
     return code.model_copy(update={"source": text})
 
 
-def scan(text: str, file: str, offset: int = 0) -> list[Problem]:
-    """A syntax error, or every import of a module the sandbox does not offer, in `text`
-    (reported in `file`, lines shifted by `offset`)."""
+_SIGNATURES = {"main": "main(event, context)", "handle": "handle(client)"}
+
+
+def scan(text: str, file: str, offset: int = 0, *, entry: str = "") -> list[Problem]:
+    """A syntax error, or every import of a module the sandbox does not offer and a missing
+    `entry` function, in `text` (reported in `file`, lines shifted by `offset`)."""
     try:
         tree = ast.parse(text, filename=file)
     except SyntaxError as exc:
@@ -72,6 +82,9 @@ def scan(text: str, file: str, offset: int = 0) -> list[Problem]:
     except ValueError as exc:  # a NUL byte
         return [Problem(file, None, "", f"SyntaxError: {exc}")]
     problems = []
+    if entry and not _defines(tree, entry):
+        message = f"the code defines no `{_SIGNATURES.get(entry, entry)}` function"
+        problems.append(Problem(file, offset + 1 if offset else None, "", message))
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
@@ -92,3 +105,19 @@ def scan(text: str, file: str, offset: int = 0) -> list[Problem]:
                     )
                 )
     return problems
+
+
+def _defines(tree: ast.Module, name: str) -> bool:
+    """Whether the module's top level binds `name` (a def, an assignment or an import)."""
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
+            return True
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == name for t in node.targets
+        ):
+            return True
+        if isinstance(node, ast.Import | ast.ImportFrom) and any(
+            (alias.asname or alias.name) == name for alias in node.names
+        ):
+            return True
+    return False

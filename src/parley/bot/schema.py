@@ -285,7 +285,6 @@ class CodeSpec(Spec):
 
     source: str | None = None
     file: str | None = None
-    dialect: Literal["python"] = Field("python", exclude=True)
 
     @model_validator(mode="before")
     @classmethod
