@@ -103,3 +103,32 @@ async def test_the_code_sees_only_the_declared_environment_and_its_temp_director
     environ, files, cwd = first.value
     assert environ == {"CURRENCY": "INR", "HOME": cwd, "TMPDIR": cwd}
     assert files == ["note.txt"] and second.value[1] == ["note.txt"]  # fresh every call
+
+
+async def test_the_code_cannot_make_namespaces_mount_or_trace_but_may_fork_and_thread() -> None:
+    source = """\
+import ctypes, os, threading
+def main(event, context):
+    libc = ctypes.CDLL(None, use_errno=True)
+    refused = []
+    for call in (lambda: libc.unshare(0x10000000), lambda: libc.ptrace(16, 1, 0, 0),
+                 lambda: libc.mount(None, b"/", None, 32 | 4096, None)):
+        ctypes.set_errno(0)
+        refused.append([call(), ctypes.get_errno()])
+    worker = threading.Thread(target=lambda: None)
+    worker.start()
+    worker.join()
+    pid = os.fork()
+    if pid == 0:
+        os._exit(7)
+    return [refused, os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])]
+"""
+    pool = SandboxPool()
+    try:
+        result = await pool.run(Job(source, "calls.py", "main", "{}"))
+    finally:
+        await pool.aclose()
+    assert result.ok, result.traceback
+    refused, child = result.value
+    assert refused == [[-1, 1], [-1, 1], [-1, 1]]  # EPERM, every one
+    assert child == 7

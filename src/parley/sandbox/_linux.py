@@ -190,3 +190,96 @@ def _allow(ruleset: int, path: str, access: int) -> None:
         _check(_libc.syscall(syscall, ruleset, kind, ctypes.byref(rule), ctypes.c_uint32(0)))
     finally:
         os.close(fd)
+
+
+# -- seccomp: the system calls a sandboxed process never needs, refused ---------------------
+
+_AUDIT_ARCH_X86_64 = 0xC000003E
+_BPF_LD_W_ABS, _BPF_JEQ, _BPF_JGE, _BPF_JSET, _BPF_RET = 0x20, 0x15, 0x35, 0x45, 0x06
+_RET_ALLOW = 0x7FFF0000
+_RET_ERRNO = 0x00050000
+_EPERM, _ENOSYS = 1, 38
+_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 22, 2
+_CLONE_NAMESPACES = 0x7E020000  # NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET
+_CLONE, _CLONE3 = 56, 435
+REFUSED_X86_64 = (
+    101,  # ptrace
+    103,  # syslog
+    155,  # pivot_root
+    163,  # acct
+    165, 166,  # mount, umount2
+    167, 168,  # swapon, swapoff
+    169,  # reboot
+    175, 176, 313,  # init_module, delete_module, finit_module
+    246, 320,  # kexec_load, kexec_file_load
+    248, 249, 250,  # add_key, request_key, keyctl
+    272, 308,  # unshare, setns
+    298,  # perf_event_open
+    303, 304,  # name_to_handle_at, open_by_handle_at
+    310, 311,  # process_vm_readv, process_vm_writev
+    321,  # bpf
+    323,  # userfaultfd
+    425, 426, 427,  # io_uring_setup, io_uring_enter, io_uring_register
+    428, 429, 430, 431, 432, 433,  # open_tree, move_mount, fsopen, fsconfig, fsmount, fspick
+    442,  # mount_setattr
+)  # fmt: skip
+"""Refused with EPERM: namespaces, mounts, tracing, keyrings, BPF, io_uring, modules."""
+
+
+class _SockFilter(ctypes.Structure):
+    _fields_ = (
+        ("code", ctypes.c_uint16),
+        ("jt", ctypes.c_uint8),
+        ("jf", ctypes.c_uint8),
+        ("k", ctypes.c_uint32),
+    )
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = (("len", ctypes.c_uint16), ("filter", ctypes.POINTER(_SockFilter)))
+
+
+def seccomp_available() -> bool:
+    return os.uname().machine == "x86_64"
+
+
+def refuse_syscalls() -> None:
+    """Install the seccomp filter (x86-64 only; needs no-new-privileges): the calls in
+    `REFUSED_X86_64`, and `clone` with namespace flags, fail with EPERM; `clone3` with
+    ENOSYS (the C library then falls back to `clone`); other ABIs (x32, i386) with EPERM."""
+    if not seccomp_available():
+        raise OSError(_ENOSYS, "seccomp filter is written for x86-64 only")
+    refuse = len(REFUSED_X86_64)
+    # index: 0 arch, 1 check, 2 nr, 3 x32, 4.. refused, clone3, clone, allow, args, jset,
+    # allow, eperm, enosys
+    program: list[tuple[int, int, int, int]] = [(_BPF_LD_W_ABS, 0, 0, 4)]
+    first = 4
+    clone3_at = first + refuse
+    clone_at = clone3_at + 1
+    allow_at = clone_at + 1
+    args_at = allow_at + 1
+    jset_at = args_at + 1
+    allow2_at = jset_at + 1
+    eperm_at = allow2_at + 1
+    enosys_at = eperm_at + 1
+
+    def jump(at: int, target: int) -> int:
+        return target - at - 1
+
+    program.append((_BPF_JEQ, 0, jump(1, eperm_at), _AUDIT_ARCH_X86_64))
+    program.append((_BPF_LD_W_ABS, 0, 0, 0))
+    program.append((_BPF_JGE, jump(3, eperm_at), 0, 0x40000000))
+    for n, number in enumerate(REFUSED_X86_64):
+        at = first + n
+        program.append((_BPF_JEQ, jump(at, eperm_at), 0, number))
+    program.append((_BPF_JEQ, jump(clone3_at, enosys_at), 0, _CLONE3))
+    program.append((_BPF_JEQ, jump(clone_at, args_at), 0, _CLONE))
+    program.append((_BPF_RET, 0, 0, _RET_ALLOW))
+    program.append((_BPF_LD_W_ABS, 0, 0, 16))  # args[0], low 32 bits
+    program.append((_BPF_JSET, jump(jset_at, eperm_at), 0, _CLONE_NAMESPACES))
+    program.append((_BPF_RET, 0, 0, _RET_ALLOW))
+    program.append((_BPF_RET, 0, 0, _RET_ERRNO | _EPERM))
+    program.append((_BPF_RET, 0, 0, _RET_ERRNO | _ENOSYS))
+    filters = (_SockFilter * len(program))(*(_SockFilter(*i) for i in program))
+    fprog = _SockFprog(len(program), filters)
+    _check(_libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0))

@@ -52,6 +52,7 @@ class _Worker:
         self.stdout, self._stdout_transport = stdout
         self.level = Isolation(hello["hello"])
         self.landlock = int(hello.get("landlock") or 0)
+        self.seccomp = bool(hello.get("seccomp"))
         self.why = str(hello.get("why") or "")
         self.pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self.reader = asyncio.create_task(self._read())
@@ -182,8 +183,12 @@ class SandboxPool(Sandbox):
             if not self._started or worker.level is not self.isolation:
                 self._started, self.isolation = True, worker.level
                 detail = f" ({why})" if worker.level is Isolation.PROCESSES and why else ""
-                landlock = f"Landlock ABI {worker.landlock}" if worker.landlock else "no Landlock"
-                log.info("code sandbox isolation: %s, %s%s", worker.level.value, landlock, detail)
+                layers = [f"Landlock ABI {worker.landlock}" if worker.landlock else "no Landlock"]
+                layers.append("seccomp" if worker.seccomp else "no seccomp")
+                log.info(
+                    "code sandbox isolation: %s, %s%s",
+                    worker.level.value, ", ".join(layers), detail,
+                )  # fmt: skip
             return worker
 
     async def aclose(self) -> None:

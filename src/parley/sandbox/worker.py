@@ -45,6 +45,7 @@ _state: dict[str, Any] = {
     "root": os.geteuid() == 0,
     "online": False,
     "landlock": 0,
+    "seccomp": False,
 }
 _SYSTEM_READ = (
     "/usr", "/lib", "/lib64", "/lib32", "/bin", "/proc", "/dev/urandom", "/dev/random",
@@ -61,8 +62,15 @@ def main() -> None:
     reached, why = _isolate(level, offline=network != "online")
     _state["level"] = reached
     _state["landlock"] = _landlock_abi()
+    _state["seccomp"] = _seccomp()
     _preload()
-    hello = {"hello": reached, "why": why, "landlock": _state["landlock"], "pid": os.getpid()}
+    hello = {
+        "hello": reached,
+        "why": why,
+        "landlock": _state["landlock"],
+        "seccomp": _state["seccomp"],
+        "pid": os.getpid(),
+    }
     frames.write(1, hello)
     _serve()
 
@@ -136,6 +144,24 @@ def _landlock_abi() -> int:
         return linux.landlock_abi()
     except (OSError, AttributeError):
         return 0
+
+
+def _seccomp() -> bool:
+    """Whether the seccomp filter loads here (tried in a throwaway child)."""
+    from parley.sandbox import _linux as linux
+
+    if not linux.seccomp_available():
+        return False
+    pid = os.fork()
+    if pid == 0:
+        try:
+            linux.no_new_privileges()
+            linux.refuse_syscalls()
+        except OSError:
+            os._exit(1)
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0
 
 
 def _write(path: str, text: str) -> None:
@@ -368,6 +394,8 @@ def _child(jobs: int, out: int, workdir: str, namespaces: bool) -> None:
         if _state["landlock"]:
             read = [*_python_dirs(), *_SYSTEM_READ]
             linux.landlock(read, [workdir, os.devnull], tcp=bool(_state["online"]))
+        if _state["seccomp"]:
+            linux.refuse_syscalls()
         job = frames.read(jobs)
         if job is None:
             os._exit(0)
