@@ -9,7 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from parley.config import Settings
+from parley.errors import ParleyError
 from parley.sandbox import Isolation, Job, Limits, SandboxPool
+from parley.server.app import create_app
 
 CONNECT = """\
 import socket
@@ -132,3 +135,8 @@ def main(event, context):
     refused, child = result.value
     assert refused == [[-1, 1], [-1, 1], [-1, 1]]  # EPERM, every one
     assert child == 7
+
+
+def test_an_unknown_isolation_setting_is_refused_at_start_up() -> None:
+    with pytest.raises(ParleyError, match="PARLEY_SANDBOX_ISOLATION must be auto"):
+        create_app([], Settings(sandbox_isolation="chroot"))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import parley
+from parley.errors import ParleyError
 from parley.sandbox import frames
 from parley.sandbox.base import Job, Result, Sandbox
 from parley.sandbox.limits import Isolation
@@ -137,7 +138,9 @@ class SandboxPool(Sandbox):
 
     def __init__(self, isolation: str = "auto") -> None:
         if isolation not in ("auto", *Isolation):
-            raise ValueError(f"unknown sandbox isolation {isolation!r}")
+            raise ParleyError(
+                f"PARLEY_SANDBOX_ISOLATION must be auto, namespaces or processes, not {isolation!r}"
+            )
         self._asked = isolation
         self.isolation = Isolation.PROCESSES
         self._workers: dict[str, _Worker] = {}
@@ -192,6 +195,6 @@ class SandboxPool(Sandbox):
             return worker
 
     async def aclose(self) -> None:
-        workers, self._workers = list(self._workers.values()), {}
+        workers, self._workers, self._locks = list(self._workers.values()), {}, {}
         for worker in workers:
             await worker.close()

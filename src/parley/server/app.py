@@ -34,6 +34,7 @@ CONSOLE = Path(__file__).resolve().parent.parent / "console"
 def create_app(bots: list[Bot], settings: Settings) -> FastAPI:
     """An app serving `bots`; the store and the HTTP client open and close with it."""
     guard = Guard.parse(settings.allowed_hosts)  # a bad PARLEY_ALLOWED_HOSTS fails here
+    SandboxPool(settings.sandbox_isolation)  # and so does a bad PARLEY_SANDBOX_ISOLATION
     metrics = Metrics()  # this app's own registry: servers in one process never mix
 
     @asynccontextmanager
@@ -41,7 +42,7 @@ def create_app(bots: list[Bot], settings: Settings) -> FastAPI:
         store = create_store(settings.database_url)
         await store.open()
         client = make_client(max_connections=settings.http_pool_size, guard=guard)
-        has_logic = any(bot.spec.logic is not None for bot in bots)
+        has_logic = any(bot.spec.logic is not None and bot.spec.logic.webhook for bot in bots)
         sandbox = SandboxPool(settings.sandbox_isolation)
         if any(_has_code(bot) for bot in bots):
             await sandbox.start()  # warm, and the isolation level is logged at start-up
