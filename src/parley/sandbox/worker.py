@@ -2,12 +2,15 @@
 
 The pool starts it with an empty environment. It isolates itself once (its own mount
 namespace with the whole file system read-only, no network unless NETWORK is `online`, and
-a user namespace when not root), says which level it reached in a hello frame, then serves
-jobs read from stdin, concurrently: for each it forks a supervisor, which puts the call in
-new pid and mount namespaces with a fresh tmpfs as /tmp and forks the process that runs the
-owner's code (pid 1 of its namespace: killing it kills everything it started). The
-supervisor enforces the deadline and the output cap and writes one reply; the worker
-forwards replies to stdout. The code's process never sees the worker's pipes.
+a user namespace when not root), says what it reached in a hello frame, then serves jobs
+read from stdin, concurrently. It keeps `SPARES` calls ready ahead of their jobs: a forked
+supervisor that has put itself in new pid and mount namespaces with a fresh tmpfs as /tmp,
+and under it the process that will run the owner's code, already pid 1 of that namespace
+(killing it kills everything it started), unprivileged, under Landlock and seccomp when
+the kernel has them, waiting on a pipe. A job goes to a ready call: the code's process sets
+the job's limits and environment and runs it; the supervisor enforces the deadline and the
+output cap and answers with one frame; the worker forwards it to stdout. The code's process
+never sees the worker's pipes.
 """
 
 from __future__ import annotations
