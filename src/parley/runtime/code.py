@@ -84,8 +84,9 @@ class CodeCaller:
         outcome = _logic_outcome(call, result.value) if logic else _node_outcome(call, result.value)
         if outcome.failure is not None:
             invocation.error = outcome.failure
-        if isinstance(result.value, dict) and isinstance(result.value.get("statusCode"), int):
-            invocation.status = result.value["statusCode"]
+        status = result.value.get("statusCode") if isinstance(result.value, dict) else None
+        if isinstance(status, int) and 100 <= status <= 599:  # a metrics label: keep it bounded
+            invocation.status = status
         return outcome, invocation
 
     async def _allowed(self, call: Call) -> bool:
