@@ -296,3 +296,37 @@ async def test_a_logic_script_routes_by_expectation_and_postback_and_updates_the
     assert clicked["messages"] == [{"type": "text", "content": "Hi Bo"}]  # the postback
     assert forgot["messages"][0]["content"].startswith("Sorry, something went wrong.")
     assert "never called client.done()" in log["invocations"][0]["error"]
+
+
+@pytest.mark.parametrize(
+    ("returned", "reason"),
+    [
+        ("{'statusCode': 500, 'body': 'boom'}", "webhook answered HTTP 500"),
+        ("'just text'", "main() must return {'statusCode', 'body', ...}, not a str"),
+        ("{'statusCode': 200, 'body': '{\"response\": []}'}", "webhook answer has no `status`"),
+        ("{'statusCode': 200, 'body': object()}", "not JSON"),
+    ],
+)
+async def test_a_bad_answer_from_main_is_a_bot_break_with_the_reason_logged(
+    tmp_path: Path, returned: str, reason: str
+) -> None:
+    folder = write_bot(
+        tmp_path / "bad",
+        f"""\
+        name: bad
+        intents: {{go: {{examples: [go]}}}}
+        nodes:
+          go:
+            intents: go
+            code: |
+              def main(event, context):
+                  return {returned}
+        """,
+    )
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/parley.db")
+    with serve([folder], settings) as base:
+        async with httpx.AsyncClient(base_url=base) as api:
+            answer = await say(api, "bad", "go")
+            (logged,) = (await api.get("/api/v1/invocations")).json()["invocations"]
+    assert answer["messages"][0]["content"].startswith("Sorry, something went wrong.")
+    assert reason in logged["error"]

@@ -11,7 +11,6 @@ import copy
 import inspect
 import os
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 PROCEED = "init.proceed"
@@ -386,6 +385,3 @@ def _merge(target: dict[str, Any], update: dict[str, Any]) -> None:
 
 def _escape(key: str) -> str:
     return key.replace("~", "~0").replace("/", "~1")
-
-
-Handler = Callable[[InitClient], None]
