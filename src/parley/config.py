@@ -42,6 +42,12 @@ class Settings:
     """Origins (comma or space separated, or `*`) whose pages may call the dialog API: where
     the chat widget is embedded (docs/console.md)."""
 
+    sandbox_isolation: str = "auto"
+    """Code nodes' and logic scripts' sandbox: `auto` (the strongest the machine offers),
+    `namespaces` (refuse to run code without them) or `processes` (docs/code.md)."""
+    sandbox_allow_weak: int = 0
+    """1: run production conversations' code even at the weakest isolation (`processes`)."""
+
     @property
     def callback_base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")

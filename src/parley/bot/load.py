@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from parley.bot.checks import run_checks
+from parley.bot.code import load_code
 from parley.bot.envsubst import substitute
 from parley.bot.schema import BotSpec
 from parley.bot.source import SourceMap
@@ -63,7 +64,8 @@ def _load(path: Path, env: Mapping[str, str]) -> tuple[Bot | None, list[Problem]
         except ValidationError as exc:
             problems += validation_problems(exc, data, source)
     if spec is not None:
-        problems += run_checks(spec, source)
+        spec, code_problems = load_code(spec, _bot_file(path).parent, source)
+        problems += run_checks(spec, source) + code_problems
     problems = unset + _unless_caused(problems, unset)
     problems = sorted(dict.fromkeys(problems), key=lambda p: (p.file, p.line or 0))
     if problems or spec is None:

@@ -279,12 +279,65 @@ class LogicWebhookSpec(Spec):
     headers: dict[str, str] = Field(default_factory=dict)
 
 
+class CodeSpec(Spec):
+    """Python run in parley's sandbox (docs/code.md): `source` inline (a node's `code: |`),
+    or `file`, relative to the bot folder, which loading reads into `source`."""
+
+    source: str | None = None
+    file: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _inline(cls, data: Any) -> Any:
+        return {"source": data} if isinstance(data, str) else data
+
+    @model_validator(mode="after")
+    def _one_source(self) -> CodeSpec:
+        if (self.source is None) == (self.file is None):
+            raise ValueError("code needs exactly one of inline source or `file`")
+        return self
+
+    @property
+    def filename(self) -> str:
+        """The name tracebacks give the code."""
+        return self.file or "<inline code>"
+
+
+class SandboxSpec(Spec):
+    """Bot-level `sandbox:`: what the bot's code nodes and logic script may use per call."""
+
+    timeout: float = Field(10.0, gt=0, le=30)
+    cpu_seconds: int = Field(10, ge=1, le=30)
+    memory_mb: int = Field(512, ge=64, le=4096)
+    max_output_bytes: int = Field(1_048_576, ge=1024, le=16 * 1_048_576)
+    env: dict[str, str] = Field(default_factory=dict)
+    """The only environment the code sees (with HOME and TMPDIR, its temp directory)."""
+    allowed_hosts: list[str] = Field(default_factory=list)
+    """Host names the code may connect to; none (no network at all) by default."""
+
+
 class LogicSpec(Spec):
     """Bot-level `logic:`: every user message goes to the logic instead of the node graph
-    (`enabled: false` hands the bot back to its nodes without removing the logic)."""
+    (`enabled: false` hands the bot back to its nodes without removing the logic). The
+    logic is a `webhook` (an Init.ai logic server) or `code`, a Python logic script run in
+    the sandbox (`code: logic.py`, a file in the bot folder)."""
 
-    webhook: LogicWebhookSpec
+    webhook: LogicWebhookSpec | None = None
+    code: CodeSpec | None = None
     enabled: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _code_file(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("code"), str):
+            return {**data, "code": {"file": data["code"]}}
+        return data
+
+    @model_validator(mode="after")
+    def _one_logic(self) -> LogicSpec:
+        if (self.webhook is None) == (self.code is None):
+            raise ValueError("logic needs exactly one of `webhook` or `code`")
+        return self
 
 
 class NextSpec(Spec):
@@ -300,10 +353,17 @@ class NodeSpec(Spec):
     event: str | None = None
     event_enabled: bool = True
     http: HttpSpec | None = None
+    code: CodeSpec | None = None
     success: SayList = Field(default_factory=list)
     failure: SayList = Field(default_factory=list)
     end: bool = False
     next: Annotated[list[NextSpec], BeforeValidator(_as_list)] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _webhook_or_code(self) -> NodeSpec:
+        if self.webhook is not None and self.code is not None:
+            raise ValueError("a node calls a `webhook` or runs `code`, not both")
+        return self
 
 
 ResponseText = str | dict[str, str]
@@ -322,6 +382,7 @@ class BotSpec(Spec):
     templates: dict[str, TemplateSpec] = Field(default_factory=dict)
     webhook: BotWebhookSpec | None = None
     logic: LogicSpec | None = None
+    sandbox: SandboxSpec = Field(default_factory=SandboxSpec)
     start: str | None = None
 
     @model_validator(mode="before")

@@ -15,6 +15,7 @@ from parley.config import Settings
 from parley.errors import ParleyError
 from parley.model import Environment, Message
 from parley.runtime import Callers, Inbound, Runtime
+from parley.sandbox import SandboxPool
 from parley.storage import create_store
 from parley.webhooks import make_client
 from parley.webhooks.guard import Guard
@@ -42,7 +43,8 @@ async def _chat(
     store = create_store(settings.database_url)
     await store.open()
     client = make_client(guard=Guard.parse(settings.allowed_hosts))  # as `parley run` does
-    callers = Callers(client)
+    sandbox = SandboxPool(settings.sandbox_isolation)  # code nodes and logic scripts
+    callers = Callers(client, sandbox=sandbox, allow_weak_sandbox=True)  # a developer's chat
     runtime = Runtime([bot], store, callers, max_text_length=settings.max_text_length)
     conversation = f"cli-{uuid.uuid4().hex[:8]}"
     choices: list[dict[str, Any]] = []

@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from parley.bot.schema import (
+    CodeSpec,
     HttpSpec,
     LogicWebhookSpec,
     NodeSpec,
@@ -84,7 +85,8 @@ class _Turn:
         if self.conv.state in (State.PENDING, State.AGENT):
             return self._result()  # a human answers now; the runtime stores the message
         if self.spec.logic is not None and self.spec.logic.enabled:
-            yield from self._logic(self.spec.logic.webhook)
+            logic = self.spec.logic
+            yield from self._logic(logic.webhook or logic.code)
             return self._result()
         try:
             target = self._route()
@@ -134,8 +136,9 @@ class _Turn:
         self._say([self.spec.settings.fallback_message])
         return None
 
-    def _logic(self, webhook: LogicWebhookSpec) -> _Steps:
-        """Self-hosted logic answers every message; saying nothing is its right (a reset)."""
+    def _logic(self, webhook: LogicWebhookSpec | CodeSpec | None) -> _Steps:
+        """Self-hosted logic (a webhook or a logic script, `call.spec` says which) answers
+        every message; saying nothing is its right (a reset)."""
         self.nodes.append("logic")
         call = Call(
             kind="logic",
@@ -190,8 +193,9 @@ class _Turn:
                 return None
             jump = node.http.on_success
         status = True
-        if node.webhook is not None:
-            outcome = yield self._call("webhook", name, node, node.webhook)
+        if node.webhook is not None or node.code is not None:  # a code node: a sandboxed webhook
+            kind, spec = ("webhook", node.webhook) if node.code is None else ("code", node.code)
+            outcome = yield self._call(kind, name, node, spec)
             if not self._apply(outcome, limited=True):
                 return None
             status = outcome.status

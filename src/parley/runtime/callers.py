@@ -7,11 +7,13 @@ from dataclasses import replace
 
 import aiohttp
 
-from parley.bot.schema import BotSpec, BotWebhookSpec, LogicWebhookSpec, WebhookSpec
+from parley.bot.schema import BotSpec, BotWebhookSpec, CodeSpec, LogicWebhookSpec, WebhookSpec
 from parley.config import Settings
 from parley.errors import ParleyError
 from parley.model import Call, Invocation, Outcome
+from parley.runtime.code import CodeCaller
 from parley.runtime.logic import LogicCaller, LogicInvocations
+from parley.sandbox import Sandbox, SandboxPool
 from parley.webhooks import WebhookCaller, resolve_url
 from parley.webhooks.errors import ErrorReporter
 from parley.webhooks.guard import environment_scope
@@ -21,18 +23,30 @@ class Callers:
     """One instance per server: every outbound call shares the one pooled HTTP client."""
 
     def __init__(
-        self, client: aiohttp.ClientSession, logic: LogicInvocations | None = None
+        self,
+        client: aiohttp.ClientSession,
+        logic: LogicInvocations | None = None,
+        sandbox: Sandbox | None = None,
+        *,
+        allow_weak_sandbox: bool = False,
     ) -> None:
         self.client = client
         self.webhook = WebhookCaller(client)
         self.logic = LogicCaller(self.webhook, logic or LogicInvocations.ephemeral(Settings()))
         self.errors = ErrorReporter(client)
+        self.sandbox = sandbox or SandboxPool()  # its workers start on the first code call
+        self.code = CodeCaller(self.sandbox, allow_weak=allow_weak_sandbox)
 
     async def perform(self, bot: BotSpec, call: Call, turn_id: str) -> tuple[Outcome, Invocation]:
         with environment_scope(call.conversation.environment.value):  # for the SSRF guard
             return await self._perform(bot, call, turn_id)
 
     async def _perform(self, bot: BotSpec, call: Call, turn_id: str) -> tuple[Outcome, Invocation]:
+        if isinstance(call.spec, CodeSpec):  # a code node or a logic script: the sandbox
+            outcome, invocation = await self.code(bot, call, turn_id)
+            if call.kind == "logic":
+                outcome = self.logic.fill_responses(bot, call, outcome)
+            return outcome, invocation
         try:
             url, call = self._target(bot, call)
         except ParleyError as exc:
@@ -45,8 +59,10 @@ class Callers:
         return outcome, invocation
 
     async def aclose(self) -> None:
-        """Wait for error reports still being sent; call before closing the client."""
+        """Wait for error reports still being sent and stop the sandbox's workers; call
+        before closing the client."""
         await self.errors.aclose()
+        await self.sandbox.aclose()
 
     @staticmethod
     def _target(bot: BotSpec, call: Call) -> tuple[str, Call]:

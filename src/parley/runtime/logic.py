@@ -190,7 +190,7 @@ class LogicCaller:
         invocation.error = outcome.failure
         if outcome.failure is not None:
             log.warning("logic invocation %s failed: %s", spec.invocation_id, outcome.failure)
-        return self._fill_responses(bot, pending.call, outcome), invocation
+        return self.fill_responses(bot, pending.call, outcome), invocation
 
     async def _result(self, pending: _Pending, invocation: Invocation, started: float) -> Outcome:
         timeout = pending.spec.timeout
@@ -202,7 +202,7 @@ class LogicCaller:
         invocation.response_body = log_text(text.encode("utf-8"))
         return outcome
 
-    def _fill_responses(self, bot: BotSpec, call: Call, outcome: Outcome) -> Outcome:
+    def fill_responses(self, bot: BotSpec, call: Call, outcome: Outcome) -> Outcome:
         """Catalog responses that carry Init.ai `response_data`: rendered here, with the data
         as variables (`string/name` also as `name`); the engine resolves the others."""
         if outcome.failure is not None or not any(

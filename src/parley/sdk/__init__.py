@@ -67,6 +67,7 @@ from parley.sdk.haptik import (
     HaptikResponse,
     HaptikUser,
     haptik_app,
+    haptik_main_app,
     haptik_wsgi,
 )
 from parley.sdk.hsl import (
@@ -168,6 +169,7 @@ __all__ = [
     "dialogflow_app",
     "dialogflow_wsgi",
     "haptik_app",
+    "haptik_main_app",
     "haptik_wsgi",
     "hsl_button",
     "hsl_buttons",

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.types import ASGIApp
 
 from parley.sdk._asgi import asgi_app
-from parley.sdk._wire import Endpoint, Signing
+from parley.sdk._wire import Endpoint, Signing, WebhookError
 from parley.sdk._wsgi import wsgi_app
 
 Element = Mapping[str, Any]
@@ -174,3 +174,33 @@ def _as_text(message: Any) -> Any:
     if isinstance(message, Mapping):
         return json.dumps(dict(message), ensure_ascii=False)
     return message
+
+
+CodeMain = Callable[[dict[str, Any], Any], Any]
+"""A code node's `main(event, context)` (docs/code.md)."""
+
+
+def haptik_main_app(
+    main: CodeMain, *, secret: str | Sequence[str] | None = None, signing: Signing = "hub-sha1"
+) -> ASGIApp:
+    """An ASGI app serving a code node's `main(event, context)` as a Haptik webhook,
+    unchanged: `event["body"]` is the request as a JSON string and the `body` of what `main`
+    returns is the answer; a `statusCode` other than 200 is answered as such."""
+    endpoint: Endpoint[Any, Any] = Endpoint(
+        lambda document: document, _main_answer, secret, signing=signing
+    )
+
+    def handler(document: Any) -> Any:
+        event = {"body": json.dumps(document, ensure_ascii=False), "httpMethod": "POST"}
+        return main(event, None)
+
+    return asgi_app(endpoint, handler)
+
+
+def _main_answer(value: Any) -> Any:
+    if not isinstance(value, Mapping) or not isinstance(value.get("statusCode"), int):
+        raise TypeError("main() must return {'statusCode', 'body', 'headers'}")
+    if value["statusCode"] != 200:
+        raise WebhookError(value["statusCode"], str(value.get("body") or ""))
+    body = value.get("body", "")
+    return json.loads(body) if isinstance(body, str | bytes) else body

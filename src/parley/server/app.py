@@ -22,6 +22,7 @@ from parley.observability.metrics import CONTENT_TYPE_LATEST
 from parley.runtime import Callers, Runtime
 from parley.runtime.logic import LogicInvocations
 from parley.runtime.shared import Shared
+from parley.sandbox import SandboxPool
 from parley.server import (
     agents,
     cai,
@@ -46,6 +47,7 @@ CONSOLE = Path(__file__).resolve().parent.parent / "console"
 def create_app(bots: list[Bot], settings: Settings) -> FastAPI:
     """An app serving `bots`; the store and the HTTP client open and close with it."""
     guard = Guard.parse(settings.allowed_hosts)  # a bad PARLEY_ALLOWED_HOSTS fails here
+    SandboxPool(settings.sandbox_isolation)  # and so does a bad PARLEY_SANDBOX_ISOLATION
     metrics = Metrics()  # this app's own registry: servers in one process never mix
 
     @asynccontextmanager
@@ -53,8 +55,16 @@ def create_app(bots: list[Bot], settings: Settings) -> FastAPI:
         store = create_store(settings.database_url)
         await store.open()
         client = make_client(max_connections=settings.http_pool_size, guard=guard)
-        has_logic = any(bot.spec.logic is not None for bot in bots)
-        callers = Callers(client, LogicInvocations.from_settings(settings, warn=has_logic))
+        has_logic = any(bot.spec.logic is not None and bot.spec.logic.webhook for bot in bots)
+        sandbox = SandboxPool(settings.sandbox_isolation)
+        if any(_has_code(bot) for bot in bots):
+            await sandbox.start()  # warm, and the isolation level is logged at start-up
+        callers = Callers(
+            client,
+            LogicInvocations.from_settings(settings, warn=has_logic),
+            sandbox,
+            allow_weak_sandbox=bool(settings.sandbox_allow_weak),
+        )
         shared = Shared.open(settings.redis_url, lease=settings.lock_lease)
         app.state.runtime = Runtime(
             bots, store, callers, max_text_length=settings.max_text_length, metrics=metrics,
@@ -124,6 +134,13 @@ def create_app(bots: list[Bot], settings: Settings) -> FastAPI:
         return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def _has_code(bot: Bot) -> bool:
+    logic = bot.spec.logic
+    return (logic is not None and logic.code is not None) or any(
+        node.code is not None for node in bot.spec.nodes.values()
+    )
 
 
 _BREAKER_VALUES = {BreakerState.OPEN: 1.0, BreakerState.HALF_OPEN: 0.5, BreakerState.CLOSED: 0.0}

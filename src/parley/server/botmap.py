@@ -83,6 +83,9 @@ def _integration(node: NodeSpec) -> dict[str, Any] | None:
         }
     if node.event is not None:
         return {"kind": "event", "dialect": "aimylogic", "target": node.event}
+    if node.code is not None:
+        target = node.code.file or "inline main()"
+        return {"kind": "code", "dialect": "haptik", "target": target}
     return None
 
 

@@ -47,7 +47,7 @@ async def invocations(
     bot: str | None = None,
     conversation_id: str | None = None,
     node: str | None = None,
-    kind: Literal["webhook", "http", "event", "logic"] | None = None,
+    kind: Literal["webhook", "code", "http", "event", "logic"] | None = None,
     status: Status = None,
     since: Annotated[float | None, Query(ge=0)] = None,
     until: Annotated[float | None, Query(ge=0)] = None,

@@ -1,0 +1,152 @@
+"""Code nodes' cost: `python -m bench.code_nodes` (about a minute; `--seconds` per phase).
+
+1. The sandbox alone: a trivial `main()` cold (a new pool: worker start-up and first call)
+   and warm (p50/p95/p99 over sequential calls).
+2. Turns per second through the dialog API: a code node against the same `main()` served
+   as a Haptik webhook on loopback (`parley.sdk.haptik.haptik_main_app`), with concurrent clients.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import socket
+import statistics
+import tempfile
+import textwrap
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from parley.bot import load_bot
+from parley.config import Settings
+from parley.sandbox import Job, SandboxPool
+from parley.sdk.haptik import haptik_main_app
+from parley.server.app import create_app
+
+MAIN = """\
+import json
+def main(event, context):
+    body = json.loads(event["body"])
+    answer = {"status": True, "response": ["ok " + body["user"]["user_id"]]}
+    return {"statusCode": 200, "body": json.dumps(answer)}
+"""
+
+
+def percentiles(samples: list[float]) -> str:
+    cuts = statistics.quantiles(samples, n=100)
+    return f"p50 {cuts[49]:.1f} ms, p95 {cuts[94]:.1f} ms, p99 {cuts[98]:.1f} ms"
+
+
+async def sandbox_latency(seconds: float) -> None:
+    job = Job(MAIN, "main.py", "main", '{"user": {"user_id": "u"}}')
+    cold = []
+    for _ in range(5):
+        started = time.perf_counter()
+        pool = SandboxPool()
+        level = await pool.start()
+        await pool.run(job)
+        cold.append((time.perf_counter() - started) * 1000)
+        await pool.aclose()
+    pool = SandboxPool()
+    await pool.start()
+    warm, deadline = [], time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        result = await pool.run(job)
+        assert result.ok, result.error
+        warm.append(result.latency_ms)
+    await pool.aclose()
+    print(f"isolation: {level.value}")
+    print(f"cold (new worker + call): median {statistics.median(cold):.1f} ms of {len(cold)}")
+    print(f"warm trivial main(): {percentiles(warm)} ({len(warm)} calls)")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running(app: Any) -> Iterator[str]:
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(20)
+
+
+def write_bot(folder: Path, name: str, integration: str) -> Path:
+    folder = folder / name
+    folder.mkdir()
+    text = (
+        f"name: {name}\nintents: {{go: {{examples: [go]}}}}\n"
+        f"nodes:\n  go:\n    intents: go\n{textwrap.indent(integration, ' ' * 4)}"
+    )
+    (folder / "bot.yaml").write_text(text)
+    return folder
+
+
+async def turns(base: str, bot: str, seconds: float, clients: int) -> float:
+    done = 0
+    deadline = time.monotonic() + seconds
+
+    async def client(n: int) -> None:
+        nonlocal done
+        async with httpx.AsyncClient(base_url=base, timeout=30) as api:
+            while time.monotonic() < deadline:
+                body = {
+                    "conversation_id": f"{bot}-{n}-{done}",
+                    "message": {"type": "text", "content": "go"},
+                    "user": {"id": f"u{n}"},
+                }
+                answer = await api.post(f"/api/v1/bots/{bot}/dialog", json=body)
+                assert answer.status_code == 200 and "ok" in answer.text, answer.text
+                done += 1
+
+    await asyncio.gather(*(client(n) for n in range(clients)))
+    return done / seconds
+
+
+async def throughput(seconds: float, clients: int) -> None:
+    namespace: dict[str, Any] = {}
+    exec(MAIN, namespace)
+    with tempfile.TemporaryDirectory() as tmp, running(haptik_main_app(namespace["main"])) as hook:
+        folder = Path(tmp)
+        code_yaml = "code: |\n" + textwrap.indent(MAIN, "  ")
+        code_bot = write_bot(folder, "code", code_yaml)
+        hook_bot = write_bot(folder, "hook", f"webhook: {{url: '{hook}/'}}")
+        settings = Settings(database_url=f"sqlite:///{folder}/parley.db")
+        app = create_app([load_bot(code_bot), load_bot(hook_bot)], settings)
+        with running(app) as base:
+            for bot in ("code", "hook"):
+                await turns(base, bot, 1.0, clients)  # warm up
+                rate = await turns(base, bot, seconds, clients)
+                label = "code node" if bot == "code" else "loopback webhook"
+                print(f"{label}: {rate:.0f} turns/s ({clients} clients, {seconds:g} s)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=8.0, help="length of each phase")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent dialog clients")
+    args = parser.parse_args()
+    asyncio.run(sandbox_latency(args.seconds))
+    asyncio.run(throughput(args.seconds, args.clients))
+
+
+if __name__ == "__main__":
+    main()

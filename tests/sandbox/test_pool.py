@@ -1,0 +1,142 @@
+"""The sandbox pool on its own: levels, the network allow-list, limits, a dead worker."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from parley.config import Settings
+from parley.errors import ParleyError
+from parley.sandbox import Isolation, Job, Limits, SandboxPool
+from parley.server.app import create_app
+
+CONNECT = """\
+import socket
+def main(event, context):
+    with socket.create_connection((HOST, PORT), timeout=2) as sock:
+        return sock.recv(10).decode()
+"""
+
+
+@pytest.fixture
+def listener() -> Iterator[int]:
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            connection.sendall(b"hello")
+            connection.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield server.getsockname()[1]
+    server.close()
+
+
+def _connect(host: str, port: int, allowed: tuple[str, ...]) -> Job:
+    source = CONNECT.replace("HOST", repr(host)).replace("PORT", str(port))
+    return Job(source, "net.py", "main", "{}", limits=Limits(allowed_hosts=allowed))
+
+
+async def test_only_the_allowed_hosts_are_reachable(listener: int) -> None:
+    pool = SandboxPool()
+    try:
+        allowed = await pool.run(_connect("127.0.0.1", listener, ("127.0.0.1",)))
+        other = await pool.run(_connect("127.0.0.2", listener, ("127.0.0.1",)))
+        none = await pool.run(_connect("127.0.0.1", listener, ()))
+    finally:
+        await pool.aclose()
+    assert allowed.ok and allowed.value == "hello", allowed.error
+    assert not other.ok and "not allowed" in (other.error or "")
+    assert not none.ok
+
+
+async def test_the_isolation_level_is_logged_at_start_up(caplog: pytest.LogCaptureFixture) -> None:
+    pool = SandboxPool()
+    with caplog.at_level(logging.INFO, logger="parley.sandbox"):
+        level = await pool.start()
+    await pool.aclose()
+    assert level is Isolation.NAMESPACES  # this machine offers them (root or `unshare -Ur`)
+    assert f"code sandbox isolation: {level.value}" in caplog.text
+
+
+async def test_the_standard_library_imports_though_python_is_in_a_closed_home() -> None:
+    source = "import csv, zoneinfo, sqlite3\ndef main(event, context):\n    return 'ok'\n"
+    pool = SandboxPool()
+    try:
+        result = await pool.run(Job(source, "imports.py", "main", "{}"))
+    finally:
+        await pool.aclose()
+    assert result.ok, result.error
+
+
+async def test_a_dead_worker_is_replaced_on_the_next_call() -> None:
+    job = Job("def main(event, context):\n    return 2\n", "two.py", "main", "{}")
+    pool = SandboxPool()
+    try:
+        await pool.start()
+        pool._workers["offline"].process.kill()  # as if the kernel's OOM killer took it
+        pool._workers["offline"].process.wait()
+        result = await pool.run(job)
+    finally:
+        await pool.aclose()
+    assert result.ok and result.value == 2
+
+
+async def test_the_code_sees_only_the_declared_environment_and_its_temp_directory() -> None:
+    source = (
+        "import os\n"
+        "def main(event, context):\n"
+        "    open('note.txt', 'w').write('x')\n"
+        "    return [dict(os.environ), os.listdir('.'), os.getcwd()]\n"
+    )
+    job = Job(source, "env.py", "main", "{}", env={"CURRENCY": "INR"})
+    pool = SandboxPool()
+    try:
+        first, second = await pool.run(job), await pool.run(job)
+    finally:
+        await pool.aclose()
+    environ, files, cwd = first.value
+    assert environ == {"CURRENCY": "INR", "HOME": cwd, "TMPDIR": cwd}
+    assert files == ["note.txt"] and second.value[1] == ["note.txt"]  # fresh every call
+
+
+async def test_the_code_cannot_make_namespaces_mount_or_trace_but_may_fork_and_thread() -> None:
+    source = """\
+import ctypes, os, threading
+def main(event, context):
+    libc = ctypes.CDLL(None, use_errno=True)
+    refused = []
+    for call in (lambda: libc.unshare(0x10000000), lambda: libc.ptrace(16, 1, 0, 0),
+                 lambda: libc.mount(None, b"/", None, 32 | 4096, None)):
+        ctypes.set_errno(0)
+        refused.append([call(), ctypes.get_errno()])
+    worker = threading.Thread(target=lambda: None)
+    worker.start()
+    worker.join()
+    pid = os.fork()
+    if pid == 0:
+        os._exit(7)
+    return [refused, os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])]
+"""
+    pool = SandboxPool()
+    try:
+        result = await pool.run(Job(source, "calls.py", "main", "{}"))
+    finally:
+        await pool.aclose()
+    assert result.ok, result.traceback
+    refused, child = result.value
+    assert refused == [[-1, 1], [-1, 1], [-1, 1]]  # EPERM, every one
+    assert child == 7
+
+
+def test_an_unknown_isolation_setting_is_refused_at_start_up() -> None:
+    with pytest.raises(ParleyError, match="PARLEY_SANDBOX_ISOLATION must be auto"):
+        create_app([], Settings(sandbox_isolation="chroot"))
