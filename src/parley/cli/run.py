@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import secrets
 from dataclasses import fields, replace
@@ -20,6 +19,7 @@ from parley.config import Settings
 from parley.errors import ParleyError
 from parley.observability.logs import LOG_FORMATS, configure_logging
 from parley.server.app import create_app
+from parley.tuning import tune_gc
 
 BOT_DIRS_ENV = "PARLEY_BOT_DIRS"
 """How `--workers` hands the bot folders to its worker processes (os.pathsep-separated)."""
@@ -90,16 +90,6 @@ def worker_app() -> FastAPI:
     app = create_app(bots, settings)
     tune_gc()
     return app
-
-
-def tune_gc() -> None:
-    """Fewer, cheaper garbage collections for a long-running server: everything loaded so far
-    (modules, bots, the app) moves out of the collector's sight, and a young collection waits
-    for 50,000 new objects instead of 700. With thousands of turns in flight, the default
-    spent about a fifth of parley's CPU in collections (bench/many.py, py-spy)."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 50, 100)
 
 
 def _check_shareable(settings: Settings, workers: int) -> None:
