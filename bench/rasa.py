@@ -1,14 +1,16 @@
 """parley side by side with the Rasa 3.6 peer (../shared/bench/peers/rasa), one command:
 
     ./bench/rasa                          # Rasa (DIET), then parley; c = 1 8 64, 25 s each
-    RASA=skip ./bench/rasa                # parley only (Rasa's numbers: the peer's README)
+    RASA=skip ./bench/rasa                # parley only
     CONCURRENCIES="8" DURATION=10 ./bench/rasa
 
 Both run the peer's scenario with the peer's own parts: its load generator
 (`bench_load.py`: closed loop, replies checked word for word), its rasa-sdk action server
 with `action_price`, and its business webhook. Rasa runs through the peer's `run.sh`
-(which installs Rasa in a Python 3.10 venv on first use); parley serves `bench/rasa_bot`
-on SQLite through Rasa's REST channel, calling the same action server.
+(which installs Rasa in a Python 3.10 venv on first use). parley serves, on SQLite through
+Rasa's REST channel, two ports of the assistant in turn: `bench/rasa_bot` calls the same
+action server (a Rasa project moved as it is), `bench/rasa_native` has the custom logic in
+bot.yaml (an HTTP block to the business webhook: no action server).
 
 Env knobs: CONCURRENCIES ("1 8 64"), DURATION (25), MAX_MESSAGES (200000), TURNS (10),
 PIPELINE (diet|keyword, Rasa's), RASA (run|skip), PEER_DIR, RASA_VENV.
@@ -37,8 +39,10 @@ VENV = Path(
     or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "parley-peers/rasa-venv"
 )
 RESULTS = ROOT / "bench" / "results"
-BOT_DIR = ROOT / "bench" / "rasa_bot"
-CHANNEL = "/api/v1/bots/rasa_peer/webhooks/rest/webhook"
+VARIANTS = {  # name: (bot folder, bot name, calls the action server)
+    "parley": (ROOT / "bench" / "rasa_bot", "rasa_peer", True),
+    "parley-native": (ROOT / "bench" / "rasa_native", "rasa_native", False),
+}
 
 
 def _log(message: str) -> None:
@@ -76,25 +80,32 @@ class Parley:
         shutil.copytree(PEER, self.peer, ignore=shutil.ignore_patterns("results", "models"))
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1", "RASA_TELEMETRY_ENABLED": "false"}
 
-    def start(self) -> tuple[dict[str, int], str, float]:
+    def start(self, variant: str) -> tuple[dict[str, int], str, float]:
         """(pids by name, the channel URL, start-up seconds until parley answers a price)."""
+        bot_dir, bot, with_actions = VARIANTS[variant]
         py = str(VENV / "bin" / "python")
         hook_port, action_port, port = free_port(), free_port(), free_port()
         self.env["BENCH_WEBHOOK_PORT"] = str(hook_port)
-        hook = self._start("webhook", [py, "webhook_server.py", str(hook_port)], hook_port)
+        self.env["BENCH_BUSINESS_URL"] = f"http://127.0.0.1:{hook_port}/price"
+        hook = self._start(
+            f"{variant}-webhook", [py, "webhook_server.py", str(hook_port)], hook_port
+        )
         wait_healthy(hook, "/health", 30)
-        action_argv = [py, "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)]
-        actions = self._start("action_server", action_argv, action_port)
-        wait_healthy(actions, "/health", 120)
-        self.env["BENCH_ACTION_URL"] = f"http://127.0.0.1:{action_port}/webhook"
+        pids = {"parley": 0, "webhook": hook.pid}
+        if with_actions:
+            action_argv = [py, "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)]
+            actions = self._start(f"{variant}-action_server", action_argv, action_port)
+            wait_healthy(actions, "/health", 120)
+            self.env["BENCH_ACTION_URL"] = f"http://127.0.0.1:{action_port}/webhook"
+            pids["action_server"] = actions.pid
         parley = str(Path(sys.executable).parent / "parley")
-        database = f"sqlite:///{self.workdir / 'parley.db'}"
-        argv = [parley, "run", str(BOT_DIR), "--port", str(port), "--database", database]
+        database = f"sqlite:///{self.workdir / f'{variant}.db'}"
+        argv = [parley, "run", str(bot_dir), "--port", str(port), "--database", database]
         t0 = time.time()
-        server = self._start("parley", argv, port)
-        url = server.base_url + CHANNEL
+        server = self._start(variant, argv, port)
+        pids["parley"] = server.pid
+        url = f"{server.base_url}/api/v1/bots/{bot}/webhooks/rest/webhook"
         ready = self._load_tool(["wait-ready", "--url", url, "--t0", str(t0), "--timeout", "60"])
-        pids = {"parley": server.pid, "action_server": actions.pid, "webhook": hook.pid}
         return pids, url, float(ready["ready_s"])
 
     def load(self, url: str, pids: dict[str, int], knobs: dict[str, str], c: int) -> Any:
@@ -133,18 +144,19 @@ def _rss(pid: int) -> float:
     return 0.0
 
 
-def run_parley(knobs: dict[str, str], outdir: Path) -> dict[str, Any]:
+def run_parley(knobs: dict[str, str], outdir: Path, variant: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="parley-rasa-") as tmp, Services() as services:
         side = Parley(services, Path(tmp), outdir)
-        pids, url, ready_s = side.start()
+        pids, url, ready_s = side.start(variant)
         time.sleep(1)
         idle = {name: _rss(pid) for name, pid in pids.items()}
-        _log(f"parley ready in {ready_s:.2f} s, idle RSS {idle}")
+        _log(f"{variant} ready in {ready_s:.2f} s, idle RSS {idle}")
         runs = []
         for c in knobs["CONCURRENCIES"].split():
             run = side.load(url, pids, knobs, int(c))
-            _log(f"parley c={c}: {run['throughput_msg_s']} msg/s, p50 {run['latency_ms']['p50']}"
-                 f" ms, p99 {run['latency_ms']['p99']} ms, {run['errors']} errors")  # fmt: skip
+            _log(f"{variant} c={c}: {run['throughput_msg_s']} msg/s, p50 "
+                 f"{run['latency_ms']['p50']} ms, p99 {run['latency_ms']['p99']} ms, "
+                 f"{run['errors']} errors")  # fmt: skip
             runs.append(_row(run))
     return {"startup_s": ready_s, "idle_rss_mb": idle, "runs": runs}
 
@@ -157,10 +169,10 @@ def _row(r: dict[str, Any]) -> dict[str, Any]:
             "peak_rss_mb": r["peak_rss_mb"], "cpu_ms_per_msg": r["cpu_ms_per_msg"]}  # fmt: skip
 
 
-def table(parley: dict[str, Any], rasa: dict[str, Any] | None) -> str:
+def table(name: str, parley: dict[str, Any], rasa: dict[str, Any] | None) -> str:
     lines = [
-        "| c | parley msg/s | Rasa msg/s | ratio | parley p50 / p95 / p99 ms | Rasa p50 / p95 /"
-        " p99 ms | p99 ratio | parley RSS MB | Rasa RSS MB | errors |",
+        f"| c | {name} msg/s | Rasa msg/s | ratio | {name} p50 / p95 / p99 ms | Rasa p50 / p95 /"
+        f" p99 ms | p99 ratio | {name} RSS MB | Rasa RSS MB | errors |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     theirs = {r["c"]: r for r in (rasa or {}).get("runs", [])}
@@ -179,7 +191,7 @@ def table(parley: dict[str, Any], rasa: dict[str, Any] | None) -> str:
             f"| {ours['c']} | {ours['msg_s']} | {peer['msg_s']} | {ratio}x | {lat} | {peer_lat} |"
             f" {p99} | {rss} | {peer['peak_rss_mb']['rasa']} | {ours['err']} / {peer['err']} |"
         )
-    start = f"start-up until the first answer: parley {parley['startup_s']} s"
+    start = f"start-up until the first answer: {name} {parley['startup_s']} s"
     if rasa is not None:
         start += f", Rasa {rasa['startup_s']} s"
     return "\n".join([*lines, "", start])
@@ -193,10 +205,12 @@ def main() -> int:
     rasa = None if os.environ.get("RASA", "run") == "skip" else run_rasa(knobs)
     if not (VENV / "bin" / "python").exists():
         raise SystemExit(f"no Rasa venv at {VENV}: run once without RASA=skip to create it")
-    parley = run_parley(knobs, outdir)
-    result = {"knobs": knobs, "parley": parley, "rasa": rasa}
+    result: dict[str, Any] = {"knobs": knobs, "rasa": rasa}
+    for variant in VARIANTS:
+        result[variant] = run_parley(knobs, outdir, variant)
     (outdir / "result.json").write_text(json.dumps(result, indent=2))
-    print(table(parley, rasa))
+    for variant in VARIANTS:
+        print(table(variant, result[variant], rasa), end="\n\n")
     _log(f"results in {outdir}")
     return 0
 
