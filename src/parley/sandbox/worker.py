@@ -7,10 +7,12 @@ read from stdin, concurrently. It keeps `SPARES` calls ready ahead of their jobs
 supervisor that has put itself in new pid and mount namespaces with a fresh tmpfs as /tmp,
 and under it the process that will run the owner's code, already pid 1 of that namespace
 (killing it kills everything it started), unprivileged, under Landlock and seccomp when
-the kernel has them, waiting on a pipe. A job goes to a ready call: the code's process sets
-the job's limits and environment and runs it; the supervisor enforces the deadline and the
-output cap and answers with one frame; the worker forwards it to stdout. The code's process
-never sees the worker's pipes.
+the kernel has them, waiting on a pipe. A job goes to a ready call, straight to the code's
+process (one hop) and to its supervisor: the code's process sets the job's limits and
+environment and runs it; the supervisor enforces the deadline and the output cap and answers
+with one frame; the worker forwards it to stdout. Spares are forked while no call runs (a
+fork would hold up a reply) and no job is arriving, or when none is left. The code's
+process holds only the read end of its job pipe and the write end of its result pipe.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ from parley.sandbox.limits import Isolation
 NOBODY = 65534
 SPARES = 2
 """Calls set up ahead of their jobs, so a job starts at once."""
+_IDLE_BEFORE_FORK = 0.002
+"""Seconds without a job before a spare is forked: a caller's next job is often on its way."""
 TMP_BYTES = 64 * 1024 * 1024
 """The size of a call's temp directory (and of any file it writes)."""
 _PRINTED_KEPT = 8192
@@ -191,6 +195,9 @@ class _Spare:
 
     pid: int
     jobs: int
+    """The supervisor's copy of the job (for its deadline and output cap)."""
+    code_jobs: int
+    """The job straight to the process that runs the code: one hop, not two."""
     replies: int
 
 
@@ -200,11 +207,16 @@ def _serve() -> None:
     spares: deque[_Spare] = deque(_spare() for _ in range(SPARES))
     exited: list[int] = []  # supervisors that answered, to reap once they are gone
     while True:
-        events = selector.select(timeout=0)
-        if not events and len(spares) < SPARES:
-            spares.append(_spare())  # when idle: forking holds up no reply
-            continue
-        if not events:
+        # A fork holds up this loop for a moment, so spares are forked when no call runs
+        # (a reply would wait) and no job has come for a moment (it would wait), or at once
+        # when none is left.
+        running = len(selector.get_map()) - 1
+        if len(spares) < (SPARES if running == 0 else 1):
+            events = selector.select(timeout=_IDLE_BEFORE_FORK if spares else 0)
+            if not events:
+                spares.append(_spare())
+                continue
+        else:
             events = selector.select(timeout=1.0 if exited else None)
         for key, _ in events:
             if key.data is None:
@@ -212,7 +224,10 @@ def _serve() -> None:
                 if job is None:
                     return  # the server is gone; supervisors and spares die with us
                 spare = spares.popleft() if spares else _spare()
+                with contextlib.suppress(OSError):  # a dead child: its supervisor says why
+                    frames.write(spare.code_jobs, job)
                 frames.write(spare.jobs, job)
+                os.close(spare.code_jobs)
                 os.close(spare.jobs)
                 selector.register(
                     spare.replies, selectors.EVENT_READ, (job["id"], spare.pid, bytearray())
@@ -239,14 +254,16 @@ def _serve() -> None:
 
 def _spare() -> _Spare:
     jobs_r, jobs_w = os.pipe()
+    code_jobs_r, code_jobs_w = os.pipe()
     replies_r, replies_w = os.pipe()
     pid = os.fork()
     if pid == 0:
-        _only_fds(jobs_r, replies_w)
-        _supervisor(jobs_r, replies_w)
+        _only_fds(jobs_r, code_jobs_r, replies_w)
+        _supervisor(jobs_r, code_jobs_r, replies_w)
     os.close(jobs_r)
+    os.close(code_jobs_r)
     os.close(replies_w)
-    return _Spare(pid, jobs_w, replies_r)
+    return _Spare(pid, jobs_w, code_jobs_w, replies_r)
 
 
 def _only_fds(*keep: int) -> None:
@@ -262,7 +279,7 @@ def _only_fds(*keep: int) -> None:
     os.closerange(last + 1, 65536)
 
 
-def _supervisor(jobs: int, out: int) -> None:
+def _supervisor(jobs: int, code_jobs: int, out: int) -> None:
     """A forked supervisor: sets up the call's isolation and the process that runs the code,
     waits for the job, then enforces the deadline and the output cap; never returns."""
     reply: dict[str, Any]
@@ -270,7 +287,7 @@ def _supervisor(jobs: int, out: int) -> None:
         from parley.sandbox import _linux as linux
 
         linux.die_with_parent(signal.SIGKILL)
-        reply = _supervise(jobs)
+        reply = _supervise(jobs, code_jobs)
     except BaseException as exc:
         reply = {"ok": False, "error": f"the sandbox failed: {type(exc).__name__}: {exc}"}
     try:
@@ -281,7 +298,7 @@ def _supervisor(jobs: int, out: int) -> None:
         os._exit(0)
 
 
-def _supervise(jobs: int) -> dict[str, Any]:
+def _supervise(jobs: int, code_jobs: int) -> dict[str, Any]:
     namespaces = _state["level"] == Isolation.NAMESPACES
     if namespaces:
         from parley.sandbox import _linux as linux
@@ -294,13 +311,12 @@ def _supervise(jobs: int) -> dict[str, Any]:
         workdir = tempfile.mkdtemp(prefix="parley-code-")
         if _state["root"]:
             os.chown(workdir, NOBODY, NOBODY)
-    child_jobs_r, child_jobs_w = os.pipe()
     results_r, results_w = os.pipe()
     pid = os.fork()
     if pid == 0:
-        _only_fds(child_jobs_r, results_w)
-        _child(child_jobs_r, results_w, workdir, namespaces)
-    os.close(child_jobs_r)
+        _only_fds(code_jobs, results_w)
+        _child(code_jobs, results_w, workdir, namespaces)
+    os.close(code_jobs)
     os.close(results_w)
     _cleanups.append(lambda: _reap(pid))
     if not namespaces:
@@ -308,7 +324,6 @@ def _supervise(jobs: int) -> dict[str, Any]:
     job = frames.read(jobs)
     if job is None:
         os._exit(0)  # the worker is gone: the child dies with us
-    frames.write(child_jobs_w, job)
     return _collect(job, pid, results_r)
 
 
