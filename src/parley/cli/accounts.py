@@ -4,37 +4,18 @@ once and stored only as hashes."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
-from parley.cli.options import Database
-from parley.config import Settings
-from parley.storage import Store, create_store
+from parley.cli.options import Database, printer, with_store
 from parley.storage.accounts import Agent, Business, Credential, Team, hash_token, new_token
 
-T = TypeVar("T")
 Reported = Callable[[Callable[..., None]], Callable[..., None]]
 
 BusinessId = Annotated[int, typer.Option("--business", help="The business_id.")]
 Inactive = Annotated[bool, typer.Option("--inactive", help="Create it inactive.")]
-
-
-def _with_store(database: str | None, work: Callable[[Store], Awaitable[T]]) -> T:
-    url = Settings.from_env(database_url=database).database_url
-
-    async def run() -> T:
-        async with create_store(url) as store:
-            return await work(store)
-
-    return asyncio.run(run())
-
-
-def _out() -> Console:
-    return Console(highlight=False, soft_wrap=True)
 
 
 def business_add(
@@ -46,8 +27,8 @@ def business_add(
 ) -> None:
     """Add a business: a numeric business_id for a channel a bot is deployed on."""
     business = Business(name, bot, not inactive, business_id)
-    added = _with_store(database, lambda store: store.add_business(business))
-    _out().print(f"business {added.id} ({name}) fronts bot {bot}")
+    added = with_store(database, lambda store: store.add_business(business))
+    printer().print(f"business {added.id} ({name}) fronts bot {bot}")
 
 
 def team_add(
@@ -57,8 +38,8 @@ def team_add(
     database: Database = None,
 ) -> None:
     """Add a team of agents to a business."""
-    _with_store(database, lambda store: store.add_team(Team(business, name, not inactive)))
-    _out().print(f"team {name} added to business {business}")
+    with_store(database, lambda store: store.add_team(Team(business, name, not inactive)))
+    printer().print(f"team {name} added to business {business}")
 
 
 def agent_add(
@@ -70,8 +51,8 @@ def agent_add(
     """Add an agent and print their token (once: only its hash is stored)."""
     token = new_token()
     agent = Agent(business, team, name, hash_token(token))
-    added = _with_store(database, lambda store: store.add_agent(agent))
-    out = _out()
+    added = with_store(database, lambda store: store.add_agent(agent))
+    out = printer()
     out.print(f"agent {added.id} ({name}) in team {team} of business {business}")
     out.print(f"token: {token}")
     out.print("Keep it now: it is not shown again. Log in at /agent with it.")
@@ -91,8 +72,8 @@ def credentials_create(
     chosen = client_id or f"client-{new_token()[:12]}"
     token = new_token()
     credential = Credential(chosen, hash_token(token), list(businesses or []))
-    _with_store(database, lambda store: store.add_credential(credential))
-    out = _out()
+    with_store(database, lambda store: store.add_credential(credential))
+    out = printer()
     out.print(f"client-id: {chosen}")
     out.print(f"token: {token}")
     out.print("Keep the token now: it is not shown again.")
@@ -100,8 +81,8 @@ def credentials_create(
 
 def credentials_list(database: Database = None) -> None:
     """List partner client ids (never tokens)."""
-    found = _with_store(database, lambda store: store.list_credentials())
-    out = _out()
+    found = with_store(database, lambda store: store.list_credentials())
+    out = printer()
     for credential in found:
         scope = ", ".join(map(str, credential.businesses)) or "all businesses"
         out.print(f"{credential.client_id}  ({scope})")

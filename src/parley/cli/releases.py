@@ -6,25 +6,21 @@ A release is an immutable, numbered snapshot of the bot folder, stored in the sa
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import getpass
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
-from parley.cli.options import Database
-from parley.config import Settings
+from parley.cli.options import Database, printer, with_store
 from parley.errors import NotFound, ParleyError
 from parley.runtime import releases as ops
-from parley.storage import Store, create_store
+from parley.storage import Store
 from parley.storage.releases import Release
 
-T = TypeVar("T")
 Reported = Callable[[Callable[..., None]], Callable[..., None]]
 
 BotName = Annotated[
@@ -43,8 +39,8 @@ def deploy(
 ) -> None:
     """Check the bot folder and make its files the bot's next release, now in production."""
     who = _login() if author is None else author
-    done = _with_store(database, lambda store: ops.deploy(store, bot_dir, author=who, note=note))
-    out, release = _out(), done.release
+    done = with_store(database, lambda store: ops.deploy(store, bot_dir, author=who, note=note))
+    out, release = printer(), done.release
     out.print(f"[green]ok[/green] {escape(str(bot_dir))}: {len(done.files)} files checked")
     if done.skipped:
         out.print(f"left out (not UTF-8 text): {escape(', '.join(done.skipped))}")
@@ -62,8 +58,8 @@ def deploy(
 
 def releases(bot: BotName = None, database: Database = None) -> None:
     """List the releases: number, when, digest, who, note; `*` marks the current one."""
-    found = _with_store(database, lambda store: store.releases(bot))
-    out = _out()
+    found = with_store(database, lambda store: store.releases(bot))
+    out = printer()
     if not found:
         if bot is not None:
             raise NotFound(f"bot {bot!r} has no releases: `parley deploy BOT_DIR` makes the first")
@@ -89,11 +85,11 @@ def rollback(
         before = await store.current_release(name)
         return before, await ops.rollback(store, name, number)
 
-    before, release = _with_store(database, work)
+    before, release = with_store(database, work)
     if before == release.number:
-        _out().print(f"bot {release.bot!r}: release {release.number} is already current")
+        printer().print(f"bot {release.bot!r}: release {release.number} is already current")
         return
-    _out().print(
+    printer().print(
         f"bot {release.bot!r}: production now runs release {release.number} (was {before});"
         " running servers switch to it within a second"
     )
@@ -133,17 +129,3 @@ def _login() -> str:
         return getpass.getuser()
     except (OSError, KeyError):  # no login name in this environment (some containers)
         return ""
-
-
-def _with_store(database: str | None, work: Callable[[Store], Awaitable[T]]) -> T:
-    url = Settings.from_env(database_url=database).database_url
-
-    async def run() -> T:
-        async with create_store(url) as store:
-            return await work(store)
-
-    return asyncio.run(run())
-
-
-def _out() -> Console:
-    return Console(highlight=False, soft_wrap=True)

@@ -16,12 +16,12 @@ from fastapi.responses import FileResponse, JSONResponse
 
 from parley.bot import check_bot
 from parley.errors import Problem
-from parley.model import Conversation, Environment
-from parley.runtime import Inbound, Runtime, dialog_answer
+from parley.model import Conversation
+from parley.runtime import Runtime, dialog_answer
 from parley.runtime.runner import LiveBot
 from parley.server.admin import Admin
 from parley.server.botmap import bot_map, problem_json
-from parley.server.dialog import DialogRequest, read_json
+from parley.server.dialog import DIALOG_BODY, DialogRequest, inbound_of, read_json
 
 FILES = Path(__file__).resolve().parent.parent / "console"
 
@@ -80,14 +80,7 @@ async def map_of(bot: str, request: Request) -> JSONResponse:
 @router.post(
     "/bots/{bot}/chat",
     summary="A test-chat turn, with what happened inside it",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/DialogRequest"}}
-            },
-        }
-    },
+    openapi_extra=DIALOG_BODY,
 )
 async def chat(bot: str, request: Request) -> JSONResponse:
     body = await read_json(request, DialogRequest)
@@ -96,15 +89,7 @@ async def chat(bot: str, request: Request) -> JSONResponse:
     before = copy.deepcopy(
         _variables(await runtime.store.get_conversation(bot, body.conversation_id))
     )
-    inbound = Inbound(
-        bot=bot,
-        conversation_id=body.conversation_id,
-        text=body.message.content,
-        structured=body.message.type == "postback",
-        environment=Environment(body.environment),
-        user=body.user.model_dump(exclude_none=True) if body.user else {},
-    )
-    output = await runtime.handle(inbound)
+    output = await runtime.handle(inbound_of(bot, body))
     answer = dialog_answer(output.turn_id, output.result, [])
     answer["inspect"] = {
         "nodes": output.result.nodes,

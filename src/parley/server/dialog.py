@@ -86,6 +86,27 @@ DIALOG_SCHEMAS: dict[str, Any] = {
 """Request models the dialog endpoint documents by hand; `create_app` adds them to OpenAPI."""
 
 
+DIALOG_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DialogRequest"}}},
+    }
+}
+"""`openapi_extra` of an endpoint whose body is a `DialogRequest`."""
+
+
+def inbound_of(bot: str, body: DialogRequest) -> Inbound:
+    """The turn a dialog request asks for."""
+    return Inbound(
+        bot=bot,
+        conversation_id=body.conversation_id,
+        text=body.message.content,
+        structured=body.message.type == "postback",
+        environment=Environment(body.environment),
+        user=body.user.model_dump(exclude_none=True) if body.user else {},
+    )
+
+
 async def read_json(request: Request, model: type[_M]) -> _M:
     """The body validated by pydantic's JSON parser in one pass (the dialog endpoint is the
     hot path: this skips FastAPI's generic body handling); errors are 422 like FastAPI's."""
@@ -99,26 +120,11 @@ async def read_json(request: Request, model: type[_M]) -> _M:
     "/bots/{bot}/dialog",
     summary="Send a user message, get the bot's answer",
     responses={200: {"model": DialogResponse}},
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/DialogRequest"}}
-            },
-        }
-    },
+    openapi_extra=DIALOG_BODY,
 )
 async def dialog(bot: str, request: Request) -> JSONResponse:
     body = await read_json(request, DialogRequest)
-    user = body.user.model_dump(exclude_none=True) if body.user else {}
-    inbound = Inbound(
-        bot=bot,
-        conversation_id=body.conversation_id,
-        text=body.message.content,
-        structured=body.message.type == "postback",
-        environment=Environment(body.environment),
-        user=user,
-    )
+    inbound = inbound_of(bot, body)
     runtime = _runtime(request)
     if body.message_id is not None:
         reply = await runtime.handle_once(inbound, body.message_id)
