@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from parley.config import Settings
+from parley.server import inspector
 from tests.console.shop import shop_yaml
 from tests.harness import serve, write_bot
 from tests.webhooks.seed_server import running
@@ -106,6 +107,18 @@ def test_invocations_filter_by_node_status_and_time(server: Server) -> None:
     assert len(listed(since=before)) == 2
     assert listed(until=before) == []
     assert listed(bot="other") == []
+
+
+def test_filters_read_the_log_back_page_by_page(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(inspector, "PAGE", 1)  # every entry its own page
+    chat(server, "paging", "price of speaker", "postback")
+    chat(server, "paging", "server error please")
+    chat(server, "paging", "server error please")
+    params = {"conversation_id": "paging", "node": "price"}
+    response = httpx.get(server.admin("/invocations"), params=params, headers=AUTH)
+    assert [row["node"] for row in response.json()["invocations"]] == ["price"]
 
 
 def test_replay_signs_again_and_shows_both_answers(server: Server) -> None:

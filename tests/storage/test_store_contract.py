@@ -416,6 +416,20 @@ async def test_concurrent_saves_on_different_conversations_all_land(store: Store
     assert len(await store.invocations(limit=1000)) == 36
 
 
+async def test_invocations_page_back_with_before_id(store: Store) -> None:
+    conv = conversation()
+    await store.save_turn(turn(conv, invocations=[invocation(conv, f"n{i}") for i in range(5)]))
+
+    pages, before = [], None
+    while page := await store.invocations(before_id=before, limit=2, newest=True):
+        pages.append([i.node for i in page])
+        before = page[0].id
+    assert pages == [["n3", "n4"], ["n1", "n2"], ["n0"]]
+    ids = [i.id or 0 for i in await store.invocations()]
+    between = await store.invocations(after_id=ids[0], before_id=ids[3])
+    assert [i.node for i in between] == ["n1", "n2"]
+
+
 async def test_history_and_invocations_of_an_unknown_conversation_are_refused(
     store: Store,
 ) -> None:

@@ -20,7 +20,10 @@ from parley.webhooks.replay import replay_headers, send
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"], dependencies=[Admin])
 
-SCAN = 5000
+PAGE = 5000
+"""Entries read per page while filtering by node, kind, status or time."""
+MAX_SCANNED = 100_000
+"""How far back such filters look, newest first."""
 """Filters other than bot and conversation look at this many newest entries."""
 
 Status = Annotated[str | None, Query(pattern=r"^(ok|failed|[1-5][0-9][0-9])$")]
@@ -54,9 +57,7 @@ async def invocations(
     after_id: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> JSONResponse:
-    rows = await _runtime(request).store.invocations(
-        bot=bot, conversation_id=conversation_id, after_id=after_id, limit=SCAN, newest=True
-    )
+    store = _runtime(request).store
 
     def keep(row: Invocation) -> bool:
         return (
@@ -67,8 +68,18 @@ async def invocations(
             and (until is None or row.created_at <= until)
         )
 
-    found = [row.to_json() for row in reversed(rows) if keep(row)][:limit]
-    return JSONResponse({"invocations": found})
+    found: list[Invocation] = []
+    before, scanned = None, 0
+    while len(found) < limit and scanned < MAX_SCANNED:
+        page = await store.invocations(
+            bot=bot, conversation_id=conversation_id, after_id=after_id, before_id=before,
+            limit=PAGE, newest=True,
+        )  # fmt: skip
+        found += [row for row in reversed(page) if keep(row)]
+        if len(page) < PAGE or (since is not None and page[0].created_at < since):
+            break  # the log's start, or older than anything asked for
+        before, scanned = page[0].id, scanned + len(page)
+    return JSONResponse({"invocations": [row.to_json() for row in found[:limit]]})
 
 
 def _status_matches(row: Invocation, status: str) -> bool:

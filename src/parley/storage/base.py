@@ -100,8 +100,9 @@ class Store(AccountStore, ReleaseStore):
         bot: str | None = None,
         conversation_id: str | None = None,
         after_id: int = 0,
+        before_id: int | None = None,
         limit: int = 100,
         newest: bool = False,
     ) -> list[Invocation]:
-        """Invocation-log entries with id > `after_id`, oldest first, at most `limit`: the
-        oldest such entries, or with `newest` the newest ones."""
+        """Invocation-log entries with `after_id` < id < `before_id`, oldest first, at most
+        `limit`: the oldest such entries, or with `newest` the newest ones."""

@@ -117,13 +117,17 @@ class MemoryStore(MemoryReleases, MemoryAccounts, Store):
         bot: str | None = None,
         conversation_id: str | None = None,
         after_id: int = 0,
+        before_id: int | None = None,
         limit: int = 100,
         newest: bool = False,
     ) -> list[Invocation]:
         if limit <= 0:
             return []
         start = bisect.bisect_right(self._invocations, after_id, key=lambda row: row["id"])
-        rows = self._invocations[start:]
+        end = len(self._invocations)
+        if before_id is not None:
+            end = bisect.bisect_left(self._invocations, before_id, key=lambda row: row["id"])
+        rows = self._invocations[start:end]
         found: list[Invocation] = []
         for row in reversed(rows) if newest else rows:
             if len(found) >= limit:

@@ -214,12 +214,15 @@ class SqlStore(SqlAccounts, SqlReleases, Store):
         bot: str | None = None,
         conversation_id: str | None = None,
         after_id: int = 0,
+        before_id: int | None = None,
         limit: int = 100,
         newest: bool = False,
     ) -> list[Invocation]:
         if limit <= 0:
             return []
         query = sa.select(invocations).where(invocations.c.id > after_id)
+        if before_id is not None:
+            query = query.where(invocations.c.id < before_id)
         if bot is not None:
             query = query.where(invocations.c.bot == bot)
         if conversation_id is not None:

@@ -320,6 +320,7 @@ class SqliteStore(SqlAccounts, SqlReleases, Store):
         bot: str | None = None,
         conversation_id: str | None = None,
         after_id: int = 0,
+        before_id: int | None = None,
         limit: int = 100,
         newest: bool = False,
     ) -> list[Invocation]:
@@ -327,6 +328,9 @@ class SqliteStore(SqlAccounts, SqlReleases, Store):
             return []
         sql = "SELECT * FROM invocations WHERE id > ?"
         params: list[Any] = [after_id]
+        if before_id is not None:
+            sql += " AND id < ?"
+            params.append(before_id)
         if bot is not None:
             sql += " AND bot = ?"
             params.append(bot)
