@@ -46,6 +46,15 @@ ATTACKS = {
     "kill_parent": "import os\n    os.kill(os.getppid(), 9)",
     "kill_group": "import os, signal\n    os.killpg(os.getpgrp(), signal.SIGKILL)",
     "kill_everyone": "import os\n    os.kill(-1, 9)",
+    "forged_reply": (  # a frame of its own on every descriptor, then gone: not a reply
+        "import os, struct\n"
+        "    for fd in os.listdir('/proc/self/fd'):\n"
+        "        try:\n"
+        "            os.write(int(fd), struct.pack('>I', 3) + b'[1]')\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "    os._exit(0)"
+    ),
 }
 
 NORMAL = """\
@@ -134,6 +143,7 @@ def test_hostile_code_is_contained_and_reported(
     assert answer["messages"] == [{"type": "text", "content": "Sorry, broken."}]
     (logged,) = invocations(server, f"attack-{attack}")
     assert logged["kind"] == "code" and logged["error"], logged
+    assert "worker died" not in logged["error"]  # one call's failure is that call's alone
     assert SECRET not in str(logged)
     assert not Path("/work/pwned.txt").exists()
     assert listener[1] == []  # nobody reached the listener

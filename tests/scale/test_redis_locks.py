@@ -135,3 +135,42 @@ async def test_waiting_counts_the_holders_in_line(client: Redis) -> None:
 async def _acquire(locks: RedisLocks, key: str) -> None:
     async with locks.hold(key):
         pass
+
+
+async def test_a_poll_that_lands_after_its_waiters_release_does_not_requeue_it(
+    client: Redis,
+) -> None:
+    """A poll sent before a waiter gave up but run after (a new connection, a retry) must not
+    put the released token back at the end of the queue, where nobody would release it."""
+    locks = RedisLocks(client, lease=10, poll=0.1)
+    real_poll = locks._poll_head
+
+    async def late_poll(keys: list[str], args: list[object]) -> object:
+        await asyncio.sleep(0.05)
+        return await real_poll(keys, args)
+
+    locks._poll_head = late_poll  # type: ignore[method-assign]
+    holding = asyncio.Event()
+
+    async def holder() -> None:
+        async with locks.hold("k"):
+            holding.set()
+            await asyncio.sleep(0.3)
+
+    async def waiter() -> None:
+        async with locks.hold("k"):
+            pass
+
+    held = asyncio.create_task(holder())
+    await holding.wait()
+    waiting = asyncio.create_task(waiter())
+    await asyncio.sleep(0.03)  # its poll is on the way
+    waiting.cancel()
+    await asyncio.gather(waiting, return_exceptions=True)
+    await held
+    try:
+        async with asyncio.timeout(5), locks.hold("k"):
+            pass
+        assert await client.zrange("parley:lock:k", 0, -1) == []
+    finally:
+        await locks.aclose()

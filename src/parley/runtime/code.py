@@ -17,7 +17,7 @@ from parley.dialects.base import WireResponse
 from parley.dialects.haptik import HaptikDialect
 from parley.dialects.initai import InitaiDialect, invocation_body
 from parley.model import Call, Invocation, Outcome
-from parley.sandbox import Isolation, Job, Limits, Sandbox
+from parley.sandbox import Isolation, Job, Limits, Sandbox, SandboxUnavailable
 from parley.webhooks.redact import log_text
 
 _HAPTIK, _INITAI = HaptikDialect(), InitaiDialect()
@@ -92,7 +92,10 @@ class CodeCaller:
     async def _allowed(self, call: Call) -> bool:
         if self.allow_weak or call.conversation.environment.value != "production":
             return True
-        return await self.sandbox.start() is not Isolation.PROCESSES
+        try:
+            return await self.sandbox.start() is not Isolation.PROCESSES
+        except (SandboxUnavailable, OSError):
+            return False  # no sandbox to vouch for: the call is refused, the turn breaks
 
 
 def _haptik_body(call: Call) -> str:

@@ -53,28 +53,36 @@ _ENQUEUE = (
     + """
 local now = now_ms()
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[2])
-redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[3]), ARGV[1])
+-- NX: a retry of this script keeps the token's place
+redis.call('ZADD', KEYS[1], 'NX', redis.call('INCR', KEYS[3]), ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return head(KEYS[1], KEYS[2], now)
 """
 )
-# KEYS: queue, owners; ARGV: token; answers the head after it
+# KEYS: queue, owners, released; ARGV: token; answers the head after it. A released token is
+# remembered for a minute, so a poll sent before the release but run after it (a new
+# connection, a retry) cannot queue it again with nobody left to release it.
 _RELEASE = (
     _HEAD
     + """
+local now = now_ms()
 redis.call('ZREM', KEYS[1], ARGV[1])
-return head(KEYS[1], KEYS[2], now_ms())
+redis.call('ZADD', KEYS[3], now, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - 60000)
+redis.call('PEXPIRE', KEYS[3], 120000)
+return head(KEYS[1], KEYS[2], now)
 """
 )
-# KEYS: queue, owners, ticket counter; ARGV: owner, lease ms, queue expiry ms, tokens...
-# Tokens missing from the queue (Redis lost its data, or thought this worker dead) queue again.
+# KEYS: queue, owners, ticket counter, released; ARGV: owner, lease ms, queue expiry ms,
+# tokens... Tokens missing from the queue (Redis lost its data, or thought this worker dead)
+# queue again, unless they were released.
 _POLL = (
     _HEAD
     + """
 local now = now_ms()
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
 for i = 4, #ARGV do
-  if not redis.call('ZSCORE', KEYS[1], ARGV[i]) then
+  if not redis.call('ZSCORE', KEYS[1], ARGV[i]) and not redis.call('ZSCORE', KEYS[4], ARGV[i]) then
     redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[3]), ARGV[i])
   end
 end
@@ -169,6 +177,12 @@ class RedisLocks(Locks):
     def _queue(self, key: str) -> str:
         return f"{self._prefix}lock:{key}"
 
+    def _released(self, key: str) -> str:
+        return f"{self._prefix}lock-released:{key}"
+
+    def _release_keys(self, key: str) -> list[str]:
+        return [self._queue(key), self._owners, self._released(key)]
+
     def _start(self) -> None:
         if self._heartbeat is None or self._heartbeat.done():
             self._heartbeat = asyncio.create_task(self._beating())
@@ -199,7 +213,7 @@ class RedisLocks(Locks):
                 return
             try:
                 head = await self._poll_head(
-                    [self._queue(key), self._owners, self._tickets],
+                    [self._queue(key), self._owners, self._tickets, self._released(key)],
                     [self.owner, self._lease_ms, _QUEUE_EXPIRY_MS, *state.waiters],
                 )
             except RedisError as exc:
@@ -221,12 +235,16 @@ class RedisLocks(Locks):
     async def _drop(self, key: str, token: str) -> None:
         """Leaves the queue (holder or waiter); when Redis cannot be reached, the heartbeat
         retries, so a live worker never keeps a token it gave up."""
+        release = self._release(self._release_keys(key), [token])
         try:
-            head = await self._release([self._queue(key), self._owners], [token])
+            head = await asyncio.shield(release)  # a cancelled turn still lets go
         except RedisError as exc:
             log.warning("could not release lock %r yet: %s", key, exc)
             self._unreleased.add((key, token))
             return
+        except asyncio.CancelledError:
+            self._unreleased.add((key, token))  # the heartbeat makes sure
+            raise
         state = self._keys.get(key)
         if state is not None:
             self._grant(state, _text(head))
@@ -237,7 +255,9 @@ class RedisLocks(Locks):
             try:
                 await self._beat([self._owners], [self.owner, self._lease_ms])
                 for key, token in list(self._unreleased):
-                    await self._release([self._queue(key), self._owners], [token])
+                    await self._release(
+                        [self._queue(key), self._owners, self._released(key)], [token]
+                    )
                     self._unreleased.discard((key, token))
             except RedisError as exc:
                 log.warning("lock heartbeat failed: %s", exc)

@@ -139,10 +139,12 @@ class ProductionBots:
 
         try:
             live = await asyncio.to_thread(build)
-        except BotInvalid as exc:
-            # e.g. a `${NAME}` this server's environment lacks: refuse rather than run
-            # anything else than the current release; tried again at the next check.
-            log.error("release %s of bot %s cannot be loaded:\n%s", number, name, exc.message)
+        except Exception as exc:  # any reason: 503 now and another try in a second
+            # e.g. a `${NAME}` this server's environment lacks, or a full temp folder: refuse
+            # rather than run anything else than the current release; tried again at the
+            # next check, not on every turn.
+            why = exc.message if isinstance(exc, BotInvalid) else f"{type(exc).__name__}: {exc}"
+            log.error("release %s of bot %s cannot be loaded:\n%s", number, name, why)
             error = f"release {number} of bot {name!r} cannot be loaded here (see the log)"
             return _Current(number, None, now, error)
         log.info("bot %s: production now runs release %s", name, number)

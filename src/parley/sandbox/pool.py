@@ -23,6 +23,8 @@ from parley.sandbox.limits import Isolation
 
 log = logging.getLogger("parley.sandbox")
 
+_HELLO_TIMEOUT = 30.0
+"""Seconds a new worker has to say hello (a hung start must not hold every call)."""
 _GRACE = 5.0
 """Seconds past a job's deadline before the server gives up on its worker."""
 _PARLEY_ROOT = str(Path(parley.__file__).resolve().parent.parent)
@@ -71,7 +73,11 @@ class _Worker:
             lambda: asyncio.StreamReaderProtocol(stdout), process.stdout
         )
         stdin, _ = await loop.connect_write_pipe(asyncio.Protocol, process.stdin)
-        hello = await _read_frame(stdout)
+        try:
+            hello = await asyncio.wait_for(_read_frame(stdout), _HELLO_TIMEOUT)
+        except TimeoutError:
+            process.kill()
+            hello = None
         if hello is None:
             stdin.close()
             reading.close()

@@ -224,11 +224,11 @@ def _serve() -> None:
                 if job is None:
                     return  # the server is gone; supervisors and spares die with us
                 spare = spares.popleft() if spares else _spare()
-                with contextlib.suppress(OSError):  # a dead child: its supervisor says why
-                    frames.write(spare.code_jobs, job)
-                frames.write(spare.jobs, job)
-                os.close(spare.code_jobs)
-                os.close(spare.jobs)
+                # A dead child or supervisor: its reply pipe says why (or ends: "died").
+                for fd in (spare.code_jobs, spare.jobs):
+                    with contextlib.suppress(OSError):
+                        frames.write(fd, job)
+                    os.close(fd)
                 selector.register(
                     spare.replies, selectors.EVENT_READ, (job["id"], spare.pid, bytearray())
                 )
@@ -245,7 +245,7 @@ def _serve() -> None:
                 reply = json.loads(body) if body is not None else None
             except ValueError:
                 reply = None
-            if reply is None:
+            if not isinstance(reply, dict):
                 reply = {"ok": False, "error": "the sandbox supervisor died"}
             frames.write(1, {**reply, "id": job_id})
             exited.append(pid)
@@ -322,8 +322,10 @@ def _supervise(jobs: int, code_jobs: int) -> dict[str, Any]:
     if not namespaces:
         _cleanups.append(lambda: shutil.rmtree(workdir, ignore_errors=True))
     job = frames.read(jobs)
-    if job is None:
-        os._exit(0)  # the worker is gone: the child dies with us
+    if job is None:  # the worker is gone: the child dies with us
+        for cleanup in _cleanups:
+            cleanup()
+        os._exit(0)
     return _collect(job, pid, results_r)
 
 
@@ -359,11 +361,10 @@ def _collect(job: dict[str, Any], pid: int, reader: int) -> dict[str, Any]:
     if problem is not None:
         return {"ok": False, "error": problem}
     if body is not None:
-        try:
-            reply: dict[str, Any] = json.loads(body)
-            return reply
-        except ValueError:
-            pass
+        with contextlib.suppress(ValueError):
+            reply = json.loads(body)
+            if isinstance(reply, dict):  # the code may write a frame of its own: not trusted
+                return reply
     _kill_group(pid)
     _, status = os.waitpid(pid, 0)
     return {"ok": False, "error": _death(status, limits)}
@@ -411,6 +412,8 @@ def _child(jobs: int, out: int, workdir: str, namespaces: bool) -> None:
         _drop_privileges()
         if _state["landlock"]:
             read = [*_python_dirs(), *_SYSTEM_READ]
+            if not namespaces:  # without a pid namespace /proc shows the server's processes
+                read.remove("/proc")
             linux.landlock(read, [workdir, os.devnull], tcp=bool(_state["online"]))
         if _state["seccomp"]:
             linux.refuse_syscalls()
