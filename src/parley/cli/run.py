@@ -127,7 +127,7 @@ def _banner(bots: list[Bot], settings: Settings, workers: int) -> None:
     )
     for bot in bots:
         out.print(f"  {bot.spec.name}: POST {base}/api/v1/bots/{bot.spec.name}/dialog")
-    out.print(f"  API docs: {base}/docs")
+    out.print(f"  API docs: {base}/docs · web console: {base}/console")
 
 
 def _redacted(url: str) -> str:
