@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 import socket
+import tempfile
 import threading
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -140,3 +144,20 @@ def main(event, context):
 def test_an_unknown_isolation_setting_is_refused_at_start_up() -> None:
     with pytest.raises(ParleyError, match="PARLEY_SANDBOX_ISOLATION must be auto"):
         create_app([], Settings(sandbox_isolation="chroot"))
+
+
+def test_the_weak_level_sweeps_temp_dirs_left_by_killed_calls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without namespaces a call's temp dir is a real directory; an hour-old one is swept."""
+    from parley.sandbox import worker
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    old, fresh, other = (tmp_path / n for n in ("parley-code-old", "parley-code-new", "keep"))
+    for folder in (old, fresh, other):
+        folder.mkdir()
+    two_hours_ago = time.time() - 7200
+    for folder in (old, other):
+        os.utime(folder, (two_hours_ago, two_hours_ago))
+    worker._sweep_temp_dirs()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep", "parley-code-new"]

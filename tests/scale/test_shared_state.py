@@ -129,3 +129,16 @@ async def test_a_logic_result_posted_to_another_server_reaches_the_waiting_turn(
             assert unknown.status_code == 401  # the token names another invocation
             answer = await turn.answer()
             assert [m["content"] for m in answer["messages"]] == ["Hi!"]
+
+
+async def test_a_stream_opened_while_redis_is_down_is_a_503_json_error(
+    tmp_path: Path, postgres_url: str, redis_server: RedisServer
+) -> None:
+    settings = Settings(database_url=postgres_url, redis_url=redis_server.url)
+    with running() as webhook, serve([make_bot(tmp_path, webhook)], settings) as base:
+        redis_server.stop()
+        async with httpx.AsyncClient(timeout=10) as http:
+            url = f"{base}/api/v1/bots/shop/conversations/c1/events"
+            answer = await http.get(url)
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["error"]["code"] == "unavailable"

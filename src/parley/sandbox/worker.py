@@ -68,6 +68,8 @@ def main() -> None:
     _state["online"] = network == "online"
     reached, why = _isolate(level, offline=network != "online")
     _state["level"] = reached
+    if reached == Isolation.PROCESSES:
+        _sweep_temp_dirs()
     _state["landlock"] = _landlock_abi()
     _state["seccomp"] = _seccomp()
     _preload()
@@ -80,6 +82,19 @@ def main() -> None:
     }
     frames.write(1, hello)
     _serve()
+
+
+def _sweep_temp_dirs(older_than: float = 3600.0) -> None:
+    """Temp dirs of calls whose supervisor was killed before it could remove them (without
+    namespaces a call's temp dir is a real directory); a call lasts 30 s at most, so an hour
+    old one belongs to nobody."""
+    cutoff = time.time() - older_than
+    base = tempfile.gettempdir()
+    for name in os.listdir(base):
+        path = os.path.join(base, name)
+        with contextlib.suppress(OSError):
+            if name.startswith("parley-code-") and os.stat(path).st_mtime < cutoff:
+                shutil.rmtree(path, ignore_errors=True)
 
 
 def _isolate(level: str, *, offline: bool) -> tuple[str, str]:

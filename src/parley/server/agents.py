@@ -116,4 +116,4 @@ async def events(desk: AgentDesk, request: Request) -> StreamingResponse:
     def ours(event: Event) -> bool:
         return event.team in (team, None)
 
-    return sse(request, _runtime(request), bot_topic(desk.bot), keep=ours)
+    return await sse(request, _runtime(request), bot_topic(desk.bot), keep=ours)

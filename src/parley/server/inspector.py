@@ -156,4 +156,4 @@ def _current_target(runtime: Runtime, recorded: Invocation) -> tuple[Any, str | 
 
 @router.get("/events", summary="Every new invocation, live, as server-sent events")
 async def events(request: Request) -> StreamingResponse:
-    return sse(request, _runtime(request), INVOCATIONS_TOPIC)
+    return await sse(request, _runtime(request), INVOCATIONS_TOPIC)

@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
+from starlette.background import BackgroundTask
 
 from parley.errors import NotFound
 from parley.model import HistoryEntry
@@ -31,7 +33,7 @@ def _frame(kind: str, data: dict[str, Any], event_id: int | None = None) -> byte
     return f"{head}event: {kind}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
 
 
-def sse(
+async def sse(
     request: Request,
     runtime: Runtime,
     topic: str,
@@ -39,10 +41,14 @@ def sse(
     keep: Callable[[Event], bool] = lambda event: True,
 ) -> StreamingResponse:
     """Stream what `replay` reads (after subscribing, so nothing falls in between), then the
-    topic's events that `keep` accepts, until the client goes."""
+    topic's events that `keep` accepts, until the client goes. The subscription is made
+    before the answer starts: when the event bus is down the client gets a 503 JSON error,
+    not a 200 that ends at once."""
+    subscription = AsyncExitStack()
+    queue = await subscription.enter_async_context(runtime.events.subscribe(topic))
 
     async def frames() -> AsyncIterator[bytes]:
-        async with runtime.events.subscribe(topic) as queue:
+        async with subscription:
             yield b": connected\n\n"
             seen = 0
             for entry in await replay() if replay else []:
@@ -60,7 +66,12 @@ def sse(
                 yield _frame(event.kind, data, event.id)
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return StreamingResponse(frames(), media_type="text/event-stream", headers=headers)
+    return StreamingResponse(
+        frames(),
+        media_type="text/event-stream",
+        headers=headers,
+        background=BackgroundTask(subscription.aclose),  # if the stream never started
+    )
 
 
 def _runtime(request: Request) -> Runtime:
@@ -84,7 +95,7 @@ async def conversation_events(
     if last_event_id and last_event_id.isdigit():
         after_id = int(last_event_id)
     if after_id is None:
-        return sse(request, runtime, conversation_topic(bot, conversation_id))
+        return await sse(request, runtime, conversation_topic(bot, conversation_id))
     if await runtime.store.get_conversation(bot, conversation_id) is None:
         raise NotFound(f"bot {bot!r} has no conversation {conversation_id!r}")
     since = after_id
@@ -93,4 +104,4 @@ async def conversation_events(
         history = await runtime.store.history(bot, conversation_id, limit=1000)
         return [entry for entry in history if (entry.id or 0) > since]
 
-    return sse(request, runtime, conversation_topic(bot, conversation_id), missed)
+    return await sse(request, runtime, conversation_topic(bot, conversation_id), missed)
