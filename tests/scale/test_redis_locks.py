@@ -174,3 +174,21 @@ async def test_a_poll_that_lands_after_its_waiters_release_does_not_requeue_it(
         assert await client.zrange("parley:lock:k", 0, -1) == []
     finally:
         await locks.aclose()
+
+
+async def test_a_transport_closed_under_the_client_is_unavailable_not_a_crash(
+    client: Redis,
+) -> None:
+    """While Redis restarts, uvloop may raise RuntimeError for a closed transport: a 503."""
+    locks = RedisLocks(client, lease=10)
+
+    async def closed(keys: list[str], args: list[object]) -> object:
+        raise RuntimeError("unable to perform operation on <TCPTransport closed=True>")
+
+    locks._enqueue = closed  # type: ignore[method-assign]
+    try:
+        with pytest.raises(Unavailable):
+            async with locks.hold("k"):
+                pass
+    finally:
+        await locks.aclose()

@@ -20,7 +20,10 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
-from redis.exceptions import RedisError
+
+from parley.runtime.redis_errors import REDIS_DOWN
+
+_NO_ANSWER: tuple[type[Exception], ...] = (*REDIS_DOWN, ValueError, KeyError, TypeError)
 
 log = logging.getLogger("parley.logic")
 
@@ -43,7 +46,7 @@ class LogicRelay:
         """Records this worker as the invocation's owner (for the token's lifetime)."""
         try:
             await self._client.set(self._owner_key(invocation_id), self.owner, ex=self._ttl)
-        except RedisError as exc:  # its result can still reach this worker directly
+        except REDIS_DOWN as exc:  # its result can still reach this worker directly
             log.warning("logic invocation %s not announced: %s", invocation_id, exc)
 
     async def serve(self, handler: Handler) -> None:
@@ -66,7 +69,7 @@ class LogicRelay:
             if not await self._client.publish(self._channel(owner), json.dumps(request)):
                 return None  # its worker is gone, and the invocation with it
             answered = await self._client.blpop([reply], timeout=_REPLY_WAIT)
-        except RedisError as exc:
+        except REDIS_DOWN as exc:
             return 503, {
                 "message": f"the shared service (Redis) is unavailable: {exc}",
                 "code": 503,
@@ -85,7 +88,7 @@ class LogicRelay:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
         if self._pubsub is not None:
-            with contextlib.suppress(RedisError):
+            with contextlib.suppress(*REDIS_DOWN):
                 await self._pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
 
     def _owner_key(self, invocation_id: str) -> str:
@@ -100,7 +103,7 @@ class LogicRelay:
                 if not pubsub.subscribed:  # at start, or Redis was down then
                     await pubsub.subscribe(self._channel(self.owner))
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-            except RedisError as exc:
+            except REDIS_DOWN as exc:
                 log.warning("logic relay interrupted: %s", exc)
                 await asyncio.sleep(0.5)
                 continue
@@ -119,5 +122,5 @@ class LogicRelay:
                 pipe.rpush(request["reply"], json.dumps([status, answer]))
                 pipe.expire(request["reply"], 30)
                 await pipe.execute()
-        except (RedisError, ValueError, KeyError, TypeError) as exc:
+        except _NO_ANSWER as exc:
             log.warning("a forwarded logic request was not answered: %s", exc)

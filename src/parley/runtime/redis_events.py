@@ -18,10 +18,10 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from parley.errors import Unavailable
 from parley.runtime.events import Event, Events, LocalEvents, event_topics
+from parley.runtime.redis_errors import REDIS_DOWN
 
 log = logging.getLogger("parley.events")
 
@@ -46,7 +46,7 @@ class RedisEvents(Events):
                     for topic in event_topics(event):
                         pipe.publish(self._prefix + topic, payload)
                 await pipe.execute()
-        except RedisError as exc:
+        except REDIS_DOWN as exc:
             log.warning("%d event(s) not published: %s", len(events), exc)
 
     def subscribe(self, topic: str) -> AbstractAsyncContextManager[asyncio.Queue[Event]]:
@@ -57,7 +57,7 @@ class RedisEvents(Events):
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
-        with contextlib.suppress(RedisError):
+        with contextlib.suppress(*REDIS_DOWN):
             await self._pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
 
     @asynccontextmanager
@@ -66,7 +66,7 @@ class RedisEvents(Events):
         if not self._channels.get(channel):
             try:
                 await self._pubsub.subscribe(channel)
-            except RedisError as exc:
+            except REDIS_DOWN as exc:
                 raise Unavailable(f"the event service (Redis) is unavailable: {exc}") from exc
         self._channels[channel] = self._channels.get(channel, 0) + 1
         if self._reader is None or self._reader.done():
@@ -78,7 +78,7 @@ class RedisEvents(Events):
             self._channels[channel] -= 1
             if not self._channels[channel]:
                 del self._channels[channel]
-                with contextlib.suppress(RedisError):
+                with contextlib.suppress(*REDIS_DOWN):
                     await self._pubsub.unsubscribe(channel)
 
     async def _read(self) -> None:
@@ -87,7 +87,7 @@ class RedisEvents(Events):
                 message = await self._pubsub.get_message(
                     ignore_subscribe_messages=True, timeout=1.0
                 )
-            except RedisError as exc:  # reconnects (and subscribes again) on the next read
+            except REDIS_DOWN as exc:  # reconnects (and subscribes again) on the next read
                 log.warning("event subscription interrupted: %s", exc)
                 await asyncio.sleep(0.5)
                 continue

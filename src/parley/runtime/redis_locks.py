@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from parley.errors import Unavailable
 from parley.runtime.locks import Locks
+from parley.runtime.redis_errors import REDIS_DOWN
 
 log = logging.getLogger("parley.locks")
 
@@ -144,7 +144,7 @@ class RedisLocks(Locks):
                     await self._wait(key, token)
             except BaseException as exc:
                 await self._drop(key, token)
-                if isinstance(exc, RedisError):
+                if isinstance(exc, REDIS_DOWN):
                     raise _unavailable(exc) from exc
                 raise
         finally:
@@ -163,7 +163,7 @@ class RedisLocks(Locks):
         for state in self._keys.values():
             if state.poller is not None:
                 state.poller.cancel()
-        with contextlib.suppress(RedisError):
+        with contextlib.suppress(*REDIS_DOWN):
             await self._client.zrem(self._owners, self.owner)
 
     @property
@@ -216,7 +216,7 @@ class RedisLocks(Locks):
                     [self._queue(key), self._owners, self._tickets, self._released(key)],
                     [self.owner, self._lease_ms, _QUEUE_EXPIRY_MS, *state.waiters],
                 )
-            except RedisError as exc:
+            except REDIS_DOWN as exc:
                 self._fail(state, exc)
                 return
             self._grant(state, _text(head))
@@ -226,7 +226,7 @@ class RedisLocks(Locks):
         if future is not None and not future.done():
             future.set_result(None)
 
-    def _fail(self, state: _Key, exc: RedisError) -> None:
+    def _fail(self, state: _Key, exc: Exception) -> None:
         for future in state.waiters.values():
             if not future.done():
                 future.set_exception(_unavailable(exc))
@@ -238,7 +238,7 @@ class RedisLocks(Locks):
         release = self._release(self._release_keys(key), [token])
         try:
             head = await asyncio.shield(release)  # a cancelled turn still lets go
-        except RedisError as exc:
+        except REDIS_DOWN as exc:
             log.warning("could not release lock %r yet: %s", key, exc)
             self._unreleased.add((key, token))
             return
@@ -259,7 +259,7 @@ class RedisLocks(Locks):
                         [self._queue(key), self._owners, self._released(key)], [token]
                     )
                     self._unreleased.discard((key, token))
-            except RedisError as exc:
+            except REDIS_DOWN as exc:
                 log.warning("lock heartbeat failed: %s", exc)
             await asyncio.sleep(self._lease_ms / 3000)
 
@@ -270,5 +270,5 @@ def _text(value: Any) -> str | None:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _unavailable(exc: RedisError) -> Unavailable:
+def _unavailable(exc: Exception) -> Unavailable:
     return Unavailable(f"the shared lock service (Redis) is unavailable: {exc}")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from parley.errors import Unavailable
 from parley.runtime.marks import Marks
+from parley.runtime.redis_errors import REDIS_DOWN
 
 log = logging.getLogger("parley.marks")
 
@@ -22,11 +22,11 @@ class RedisMarks(Marks):
     async def mark(self, key: str) -> None:
         try:
             await self._client.set(self._prefix + key, b"1", ex=_KEPT_SECONDS)
-        except RedisError as exc:
+        except REDIS_DOWN as exc:
             log.warning("could not mark %r: %s", key, exc)
 
     async def take(self, key: str) -> bool:
         try:
             return await self._client.getdel(self._prefix + key) is not None
-        except RedisError as exc:
+        except REDIS_DOWN as exc:
             raise Unavailable(f"the shared state service (Redis) is unavailable: {exc}") from exc
