@@ -50,12 +50,14 @@ async def test_waiters_across_owners_run_one_at_a_time_in_arrival_order(client: 
             ran.append(n)
             inside -= 1
 
-    async with owners(client, 3) as workers:
-        await asyncio.gather(*(client.ping() for _ in range(30)))  # connections made up front
+    async with owners(client, 4) as workers:
         tasks = []
-        for n in range(12):
-            tasks.append(asyncio.create_task(turn(workers[n % 3], n)))
-            await asyncio.sleep(0.01)  # arrival order: n
+        async with workers[3].hold("shop\0c1"):  # nobody runs until all have arrived
+            for n in range(12):
+                tasks.append(asyncio.create_task(turn(workers[n % 3], n)))
+                # arrival order: n reaches Redis before n + 1 is sent, however busy the machine
+                while await client.zcard("parley:lock:shop\0c1") < n + 2:
+                    await asyncio.sleep(0.005)
         await asyncio.gather(*tasks)
 
     assert ran == list(range(12))
