@@ -19,6 +19,7 @@ Progress goes to stderr; a table and bench/results/<stamp>-rasa/result.json at t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -30,6 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.procfs import rss_kb
 from bench.services import Service, Services, free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,7 +119,7 @@ class Parley:
 
     def _start(self, name: str, argv: list[str], port: int) -> Service:
         log = self.outdir / f"{name}.log"
-        with _cwd(self.peer):
+        with contextlib.chdir(self.peer):
             return self.services.start(name, argv, port, log, self.env)
 
     def _load_tool(self, argv: list[str]) -> Any:
@@ -126,30 +128,12 @@ class Parley:
         return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-class _cwd:
-    def __init__(self, path: Path) -> None:
-        self.path, self.old = path, Path.cwd()
-
-    def __enter__(self) -> None:
-        os.chdir(self.path)
-
-    def __exit__(self, *exc: object) -> None:
-        os.chdir(self.old)
-
-
-def _rss(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
-
-
 def run_parley(knobs: dict[str, str], outdir: Path, variant: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="parley-rasa-") as tmp, Services() as services:
         side = Parley(services, Path(tmp), outdir)
         pids, url, ready_s = side.start(variant)
         time.sleep(1)
-        idle = {name: _rss(pid) for name, pid in pids.items()}
+        idle = {name: round(rss_kb(pid) / 1024, 1) for name, pid in pids.items()}
         _log(f"{variant} ready in {ready_s:.2f} s, idle RSS {idle}")
         runs = []
         for c in knobs["CONCURRENCIES"].split():

@@ -123,33 +123,11 @@ async function closeChat() {
   }
 }
 
-// Server-sent events over fetch: EventSource cannot send the Authorization header.
-async function listen() {
-  for (;;) {
-    try {
-      const response = await fetch(api + "/events", { headers: { "Authorization": "Bearer " + token } });
-      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-      let buffer = "";
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffer += value;
-        let end;
-        while ((end = buffer.indexOf("\n\n")) >= 0) {
-          const frame = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const data = frame.split("\n").find((line) => line.startsWith("data: "));
-          if (!data) continue;
-          const event = JSON.parse(data.slice(6));
-          await refreshQueue();
-          if (event.conversation_id === open) await refreshHistory();
-        }
-      }
-    } catch (error) {
-      console.warn("event stream:", error);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-  }
+function listen() {
+  return followEvents(api + "/events", { Authorization: "Bearer " + token }, async (event) => {
+    await refreshQueue();
+    if (event.conversation_id === open) await refreshHistory();
+  });
 }
 
 $("login").addEventListener("submit", login);

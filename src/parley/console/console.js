@@ -238,31 +238,9 @@ async function replay(event) {
   }
 }
 
-// Server-sent events over fetch: EventSource cannot send the Authorization header.
-async function listen() {
-  for (;;) {
-    try {
-      const headers = token ? { Authorization: "Bearer " + token } : {};
-      const response = await fetch(api + "/events", { headers });
-      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-      let buffer = "";
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffer += value;
-        let end;
-        while ((end = buffer.indexOf("\n\n")) >= 0) {
-          const frame = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const data = frame.split("\n").find((line) => line.startsWith("data: "));
-          if (data) arrived(JSON.parse(data.slice(6)));
-        }
-      }
-    } catch (error) {
-      console.warn("event stream:", error);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-  }
+function listen() {
+  const headers = token ? { Authorization: "Bearer " + token } : {};
+  return followEvents(api + "/events", headers, arrived);
 }
 
 function arrived(invocation) {
