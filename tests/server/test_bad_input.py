@@ -57,10 +57,12 @@ def message(content: Any = "hi", **extra: Any) -> dict[str, Any]:
          "invalid_request"),
     ],
 )  # fmt: skip
+@pytest.mark.parametrize("path", [DIALOG, DIALOG + "?through=fastapi"], ids=["lane", "fastapi"])
 async def test_malformed_dialog_request_is_a_json_4xx_and_saves_nothing(
-    api: httpx.AsyncClient, body: bytes, status: int, code: str
+    api: httpx.AsyncClient, body: bytes, status: int, code: str, path: str
 ) -> None:
-    response = await api.post(DIALOG, content=body, headers={"content-type": "application/json"})
+    """The same answers through the fast lane and through FastAPI (a query string)."""
+    response = await api.post(path, content=body, headers={"content-type": "application/json"})
     assert (response.status_code, response.json()["error"]["code"]) == (status, code)
     assert response.json()["error"]["message"]
     assert (await api.get("/api/v1/bots/echo/conversations/c1")).status_code == 404

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -75,6 +79,48 @@ def test_the_stdlib_stores_schema_copy_matches_the_tables_and_migrations() -> No
     assert head == _schema.HEAD_REVISION
 
 
+def test_the_head_schema_script_builds_what_the_migrations_build(tmp_path: Path) -> None:
+    """A new file is created from `sqlite_head.sql`; it must equal Alembic's result. After a
+    new migration: regenerate it with `_schema.dump_sqlite_schema` on a migrated file."""
+    from parley.storage import _engine, _schema
+
+    migrated = tmp_path / "migrated.db"
+    _engine.upgrade_sqlite_file(_engine.normalise_url(f"sqlite:///{migrated}"))
+    script = (Path(_schema.__file__).parent / _schema.HEAD_SQL).read_text()
+    with contextlib.closing(sqlite3.connect(migrated)) as db:
+        assert _schema.dump_sqlite_schema(db) == script
+
+
+async def test_a_new_file_is_created_from_the_script_without_sqlalchemy(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/new.db"
+    probe = (
+        "import asyncio, sys\n"
+        "from parley.storage import create_store\n"
+        "async def main():\n"
+        f"    async with create_store({url!r}) as store:\n"
+        "        assert await store.get_conversation('b', 'c') is None\n"
+        "asyncio.run(main())\n"
+        "assert 'sqlalchemy' not in sys.modules and 'alembic' not in sys.modules, 'imported'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    async with SqliteStore(url) as store:  # and the store works on it: a turn round trips
+        turn = new_turn()
+        await store.save_turn(turn)
+        conv, _ = await store.load(turn.conversation.bot, turn.conversation.id, None)
+        assert conv is not None and conv.version == 1
+
+
+async def test_a_file_with_tables_is_never_rebuilt_from_the_script(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
+        db.execute("INSERT INTO alembic_version VALUES ('0003')")
+        db.commit()
+    store = SqliteStore(f"sqlite:///{path}")
+    assert store._create() is False  # left to Alembic, which knows what each revision holds
+
+
 async def test_a_file_at_the_newest_revision_opens_without_sqlalchemy(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/p.db"
     async with SqliteStore(url):
@@ -90,3 +136,56 @@ async def test_a_file_at_the_newest_revision_opens_without_sqlalchemy(tmp_path: 
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+async def test_the_loops_connection_never_waits_for_a_lock_or_checkpoints(sqlite_url: str) -> None:
+    async with SqliteStore(sqlite_url) as store:
+        pragmas = {
+            name: (await store._run_here(store._rows, f"PRAGMA {name}", ()))[0][0]
+            for name in ("busy_timeout", "wal_autocheckpoint", "journal_mode")
+        }
+    assert pragmas == {"busy_timeout": 0, "wal_autocheckpoint": 0, "journal_mode": "wal"}
+
+
+async def test_a_turn_finding_the_file_locked_waits_on_the_thread_not_the_loop(
+    tmp_path: Path,
+) -> None:
+    """Another process (a CLI deploying) holds the write lock: the turn's save waits for it
+    without blocking the loop, then commits."""
+    path = tmp_path / "locked.db"
+    async with SqliteStore(f"sqlite:///{path}") as store:
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        saving = asyncio.ensure_future(store.save_turn(new_turn()))
+        for _ in range(20):  # the loop keeps turning while the save waits for the lock
+            await asyncio.sleep(0.01)
+        assert not saving.done()
+        other.execute("COMMIT")
+        other.close()
+        await asyncio.wait_for(saving, 10)
+        conv, _ = await store.load("bot", "c1", None)
+        assert conv is not None and conv.version == 1
+
+
+async def test_the_thread_checkpoints_the_log_the_loops_writes_grow(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from parley.storage import sqlite as sqlite_module
+
+    checkpoints: list[int] = []
+    real = sqlite_module._checkpoint
+
+    def counted(db: sqlite3.Connection) -> None:
+        checkpoints.append(threading.get_ident())
+        real(db)
+
+    monkeypatch.setattr(sqlite_module, "_CHECKPOINT_EVERY", 3)
+    monkeypatch.setattr(sqlite_module, "_checkpoint", counted)
+    async with SqliteStore(sqlite_url) as store:
+        for n in range(6):
+            turn = new_turn()
+            turn.conversation.id, turn.invocations = f"c{n}", []
+            await store.save_turn(turn)
+        await store._run(lambda _db: None)  # the thread has run what was queued
+    assert len(checkpoints) == 2
+    assert threading.get_ident() not in checkpoints

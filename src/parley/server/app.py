@@ -35,7 +35,7 @@ from parley.server import (
     rasa_rest,
     streams,
 )
-from parley.server.middleware import BodyLimit
+from parley.server.middleware import BodyLimit, FastLane
 from parley.storage import create_store
 from parley.webhooks import make_client
 from parley.webhooks.breaker import Breakers, BreakerState
@@ -90,6 +90,10 @@ def create_app(bots: list[Bot], settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.add_middleware(FastLane, lanes=[
+        (r"/api/v1/bots/(?P<bot>[^/]+)/dialog", dialog.dialog),
+        (r"/api/v1/bots/(?P<bot>[^/]+)/webhooks/rest/webhook", rasa_rest.webhook),
+    ])  # fmt: skip
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     if origins := settings.cors_origins.replace(",", " ").split():  # the chat widget's pages
         app.add_middleware(

@@ -94,8 +94,23 @@ def document(openapi: dict[str, Any]) -> None:
                 responses.setdefault(status, answer)
 
 
+_HANDLERS = {
+    ParleyError: _parley_error,
+    RequestValidationError: _validation_error,
+    HTTPException: _http_error,
+    Exception: _unexpected,
+}
+
+
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(ParleyError, _parley_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)
+    for kind, handler in _HANDLERS.items():
+        app.add_exception_handler(kind, handler)
+
+
+async def respond(request: Request, exc: Exception) -> JSONResponse:
+    """The answer the installed handlers give `exc`, for code that runs outside FastAPI's
+    exception middleware (`FastLane`)."""
+    for kind in type(exc).__mro__:
+        if (handler := _HANDLERS.get(kind)) is not None:
+            return await handler(request, exc)
+    raise AssertionError("every Exception has a handler")  # pragma: no cover

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Awaitable, Callable, Sequence
 
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from parley.server import errors
+
+Endpoint = Callable[[str, Request], Awaitable[Response]]
+"""A hot endpoint: (bot, request) -> response."""
 
 
 class BodyLimit:
@@ -46,3 +55,32 @@ class BodyLimit:
         headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+class FastLane:
+    """Calls the hot endpoints (a user's message in) straight from the middleware stack,
+    skipping FastAPI's exception middleware, routers and dependency resolution: about a
+    sixth of a turn's CPU. `lanes`: (path pattern with a `bot` group, endpoint) for `POST`
+    without a query string; everything else, and the same paths with a query, goes through
+    FastAPI, which also documents them. Errors get the answers of the installed handlers.
+    Added innermost, so the request id, the body limit and CORS still apply."""
+
+    def __init__(self, app: ASGIApp, lanes: Sequence[tuple[str, Endpoint]]) -> None:
+        self.app = app
+        self.lanes = [(re.compile(pattern), endpoint) for pattern, endpoint in lanes]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and not scope["query_string"]:
+            path, root = scope["path"], scope.get("root_path", "")
+            if root and path.startswith(root):
+                path = path[len(root) :]
+            for pattern, endpoint in self.lanes:
+                if (match := pattern.fullmatch(path)) is not None:
+                    request = Request(scope, receive)
+                    try:
+                        response = await endpoint(match["bot"], request)
+                    except Exception as exc:
+                        response = await errors.respond(request, exc)
+                    await response(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)

@@ -5,6 +5,8 @@ tests hold these equal to them."""
 
 from __future__ import annotations
 
+import sqlite3
+
 HEAD_REVISION = "0004"
 """The newest revision in migrations/versions: a database stamped with it needs no upgrade."""
 
@@ -38,3 +40,22 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "bot", "conversation_id", "message_id", "digest", "turn_id", "answer", "created_at",
     ),
 }  # fmt: skip
+
+
+HEAD_SQL = "sqlite_head.sql"
+"""Beside this module: the schema Alembic's migrations build on SQLite, as one script. A new
+database file is created from it (like Rails' `schema.rb`) instead of replaying every
+migration; a test holds it equal to what the migrations build."""
+
+
+def dump_sqlite_schema(db: sqlite3.Connection) -> str:
+    """The script that rebuilds `db`'s tables and indexes and stamps its revision."""
+    rows = db.execute(
+        "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name != 'sqlite_sequence'"
+        " ORDER BY rowid"
+    ).fetchall()
+    (revision,) = db.execute("SELECT version_num FROM alembic_version").fetchone()
+    # Alembic's DDL ends lines with a space; the script has none (the test compares dumps)
+    statements = ["\n".join(line.rstrip() for line in str(sql).splitlines()) for (sql,) in rows]
+    statements.append(f"INSERT INTO alembic_version (version_num) VALUES ('{revision}')")
+    return "".join(f"{statement};\n" for statement in statements)

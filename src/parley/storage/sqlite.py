@@ -1,17 +1,23 @@
-"""The SQLite store on the standard library's sqlite3, one worker thread, one connection.
+"""The SQLite store on the standard library's sqlite3: two connections to one file in WAL mode.
 
-The default store, so it is on the hot path of every turn: each store call is ONE hop to the
-database thread that runs all of its statements there (a turn costs three hops: conversation,
-user, save), instead of a hop per DB-API call as an async driver makes. The tables and the
-migrations are the SQL store's (`_tables.py`, Alembic), so a database file can be opened by
-either; SQLAlchemy and Alembic are imported only to migrate a file that is not at the newest
-revision (`_schema.py` has what the store needs of them).
+The default store, so it is on the hot path of every turn. A turn's own statements (its
+point reads of the conversation, the user and a stored answer, and its one write
+transaction) run on the event loop's connection: indexed statements that take microseconds,
+where a hop to a thread and back costs more than the statements. That connection never
+waits for a lock: a statement that finds the file locked by another connection (a CLI
+deploying, the thread's batch) goes to the database thread, which waits there. The thread's
+connection also runs everything that may be slow: migrations, pages of history and of the
+invocation log, accounts, releases, and the checkpoints of the write-ahead log. The tables
+and the migrations are the SQL store's (`_tables.py`, Alembic), so a database file can be
+opened by either; a new file is created from `sqlite_head.sql`, and SQLAlchemy and Alembic
+are imported only to migrate a file that is not at the newest revision (`_schema.py`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import queue
 import sqlite3
 import threading
@@ -35,10 +41,17 @@ from parley.storage import _rows
 from parley.storage._accounts_sql import Params, Rows, SqlAccounts
 from parley.storage._releases_sql import SqlReleases, Steps
 from parley.storage._rows import Row
-from parley.storage._schema import COLUMNS, HEAD_REVISION, SQLITE_PRAGMAS
+from parley.storage._schema import COLUMNS, HEAD_REVISION, HEAD_SQL, SQLITE_PRAGMAS
 from parley.storage.base import Store
 
 T = TypeVar("T")
+log = logging.getLogger("parley.storage")
+
+_FAST_PRAGMAS = ("PRAGMA busy_timeout=0", "PRAGMA wal_autocheckpoint=0")
+"""The loop's connection never waits for a lock and never checkpoints (the thread does)."""
+_CHECKPOINT_EVERY = 200
+"""The loop's commits between two checkpoints on the database thread (a turn writes a few
+pages; SQLite's own default is every 1,000 pages)."""
 
 
 def _insert(table: str, extra: str = "") -> str:
@@ -79,31 +92,44 @@ class SqliteStore(SqlAccounts, SqlReleases, Store):
         self._path = Path(database).expanduser()
         self._thread: _DatabaseThread | None = None
         self._db: sqlite3.Connection | None = None
+        """The database thread's connection: migrations, pages of history and logs, accounts,
+        releases, and any write that found the file locked by another connection."""
+        self._fast: sqlite3.Connection | None = None
+        """The event loop's connection: a turn's own point reads and its one write."""
+        self._fast_commits = 0
         self._queue: list[_Job] = []
 
     async def open(self) -> None:
         if self._thread is not None:
             return
-        self._thread = _DatabaseThread(self._run_jobs)
+        self._thread = _DatabaseThread(lambda jobs: _execute(self._db, jobs))
         try:
-            await self._run(self._migrate)
-            await self._run(self._connect)
+            await self._run(lambda _db: self._migrate())
+            self._db = _connect(self._path, SQLITE_PRAGMAS)
+            self._fast = _connect(self._path, (*SQLITE_PRAGMAS, *_FAST_PRAGMAS))
         except BaseException:
-            self._thread.stop()
-            self._thread = None
+            await self._shut()
             raise
 
     async def close(self) -> None:
-        if self._thread is None:
-            return
-        await self._run(self._disconnect)
-        self._thread.stop()
-        self._thread = None
+        if self._thread is not None:
+            await self._run(lambda _db: None)  # what was queued before runs first
+            await self._shut()
+
+    async def _shut(self) -> None:
+        if self._thread is not None:
+            self._thread.stop()
+            self._thread = None
+        for db in (self._db, self._fast):
+            if db is not None:
+                db.close()
+        self._db = self._fast = None
 
     def _migrate(self) -> None:
-        """Alembic's migrations, on SQLAlchemy's sync driver, on the database thread; skipped
-        (and neither imported) when the file is at the newest revision."""
-        if self._revision() == HEAD_REVISION:
+        """A new database from the head schema's script; an older one through Alembic's
+        migrations, on SQLAlchemy's sync driver, on the database thread. SQLAlchemy and Alembic
+        are imported only for the latter."""
+        if self._revision() == HEAD_REVISION or self._create():
             return
         import sqlalchemy as sa
 
@@ -113,6 +139,35 @@ class SqliteStore(SqlAccounts, SqlReleases, Store):
             _engine.upgrade_sqlite_file(_engine.normalise_url(self._url))
         except sa.exc.DBAPIError as exc:
             raise StorageError(f"database error: {type(exc.orig).__name__}: {exc.orig}") from exc
+
+    def _create(self) -> bool:
+        """Builds the newest schema in a file with no tables yet, in one transaction (another
+        process creating it at the same moment waits, then finds the tables); False when the
+        file already has tables."""
+        script = (Path(__file__).parent / HEAD_SQL).read_text(encoding="utf-8")
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self._path, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise StorageError(f"database error: {type(exc).__name__}: {exc}") from exc
+        try:
+            for pragma in SQLITE_PRAGMAS:
+                db.execute(pragma)
+            db.execute("BEGIN IMMEDIATE")
+            if db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                db.execute("ROLLBACK")
+                return False
+            for statement in script.split(";\n"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute("COMMIT")
+            return True
+        except sqlite3.Error as exc:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise StorageError(f"database error: {type(exc).__name__}: {exc}") from exc
+        finally:
+            db.close()
 
     def _revision(self) -> str | None:
         if not self._path.is_file():
@@ -126,23 +181,18 @@ class SqliteStore(SqlAccounts, SqlReleases, Store):
             db.close()
         return str(row[0]) if row else None
 
-    def _connect(self) -> None:
-        db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-        db.row_factory = sqlite3.Row
-        for pragma in SQLITE_PRAGMAS:
-            db.execute(pragma)
-        self._db = db
-
-    def _disconnect(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
-
     async def _run(self, work: Callable[..., T], *args: Any, writes: bool = False) -> T:
-        """Run `work(*args)` on the database thread. Calls made while the loop is busy are
+        """Run `work(db, *args)` on the database thread. Calls made while the loop is busy are
         batched into one hop to the thread and one wake-up of the loop; the writes of a batch
         share one transaction (group commit), each in a savepoint of its own, so one write's
         failure undoes only that write."""
+        with _translate_errors():
+            result: T = await self._submit(work, *args, writes=writes)
+            return result
+
+    def _submit(
+        self, work: Callable[..., Any], *args: Any, writes: bool = False
+    ) -> asyncio.Future[Any]:
         if self._thread is None:
             raise StorageError("the store is not open")
         loop = asyncio.get_running_loop()
@@ -150,9 +200,31 @@ class SqliteStore(SqlAccounts, SqlReleases, Store):
         self._queue.append(_Job(work, args, future, writes))
         if len(self._queue) == 1:
             loop.call_soon(self._flush, loop)
-        with _translate_errors():
-            result: T = await future
-            return result
+        return future
+
+    async def _run_here(self, work: Callable[..., T], *args: Any, writes: bool = False) -> T:
+        """Run `work(db, *args)` on the event loop's own connection, for a turn's point reads
+        and its write: indexed statements that take microseconds, where the hop to the thread
+        and back (two wake-ups, the GIL changing hands) cost a third of a turn's CPU. The
+        connection never waits for a lock (busy_timeout 0): when another connection holds
+        the file (a CLI deploying, the thread's batch), the call goes to the thread, which
+        waits there instead of in the loop. Checkpoints run on the thread too."""
+        fast = self._fast
+        if fast is None:
+            raise StorageError("the store is not open")
+        job = _Job(work, args, None, writes)
+        _execute(fast, [job])
+        if not job.ok and _busy(job.value):
+            return await self._run(work, *args, writes=writes)
+        if not job.ok:
+            with _translate_errors():
+                raise job.value
+        if writes:
+            self._fast_commits += 1
+            if self._fast_commits % _CHECKPOINT_EVERY == 0:
+                self._submit(_checkpoint).add_done_callback(_log_failure)
+        result: T = job.value
+        return result
 
     def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
         jobs, self._queue = self._queue, []
@@ -163,10 +235,12 @@ class SqliteStore(SqlAccounts, SqlReleases, Store):
             return
         self._thread.submit(jobs, loop)
 
-    def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any]) -> list[Any]:
+    @staticmethod
+    def _rows(
+        db: sqlite3.Connection, sql: str, params: Sequence[Any] | dict[str, Any]
+    ) -> list[Any]:
         """sqlite3.Row objects: they index by column name, as the row codec needs."""
-        assert self._db is not None
-        return self._db.execute(sql, params).fetchall()
+        return db.execute(sql, params).fetchall()
 
     async def _sql_read(self, sql: str, params: Params) -> Rows:
         return await self._run(self._rows, sql, params)
@@ -180,11 +254,11 @@ class SqliteStore(SqlAccounts, SqlReleases, Store):
         except _RolledBack:
             return None
 
-    def _steps(self, steps: Steps) -> list[Rows]:
+    def _steps(self, db: sqlite3.Connection, steps: Steps) -> list[Rows]:
         """On the database thread, in the batch's savepoint: `_attempt` undoes it on raise."""
         done: list[Rows] = []
         for sql, params in steps:
-            rows = self._rows(sql, params)
+            rows = self._rows(db, sql, params)
             if not rows:
                 raise _RolledBack
             done.append(rows)
@@ -192,26 +266,28 @@ class SqliteStore(SqlAccounts, SqlReleases, Store):
 
     async def get_conversation(self, bot: str, conversation_id: str) -> Conversation | None:
         sql = "SELECT * FROM conversations WHERE bot = ? AND id = ?"
-        rows = await self._run(self._rows, sql, (bot, conversation_id))
+        rows = await self._run_here(self._rows, sql, (bot, conversation_id))
         return _rows.conversation(rows[0]) if rows else None
 
     async def get_user(self, user_id: str) -> User | None:
-        rows = await self._run(self._rows, "SELECT * FROM users WHERE id = ?", (user_id,))
+        rows = await self._run_here(self._rows, "SELECT * FROM users WHERE id = ?", (user_id,))
         return _rows.user(rows[0]) if rows else None
 
     async def load(
         self, bot: str, conversation_id: str, user_id: str | None = None
     ) -> tuple[Conversation | None, User | None]:
-        conv_row, user_row = await self._run(self._load, bot, conversation_id, user_id)
+        conv_row, user_row = await self._run_here(self._load, bot, conversation_id, user_id)
         conversation = _rows.conversation(conv_row) if conv_row else None
         return conversation, _rows.user(user_row) if user_row else None
 
-    def _load(self, bot: str, conversation_id: str, user_id: str | None) -> tuple[Any, Any]:
+    def _load(
+        self, db: sqlite3.Connection, bot: str, conversation_id: str, user_id: str | None
+    ) -> tuple[Any, Any]:
         conv = self._rows(
-            "SELECT * FROM conversations WHERE bot = ? AND id = ?", (bot, conversation_id)
+            db, "SELECT * FROM conversations WHERE bot = ? AND id = ?", (bot, conversation_id)
         )
         user_id = user_id or (conv[0]["user_id"] if conv else conversation_id)
-        user = self._rows("SELECT * FROM users WHERE id = ?", (user_id,))
+        user = self._rows(db, "SELECT * FROM users WHERE id = ?", (user_id,))
         return conv[0] if conv else None, user[0] if user else None
 
     async def save_turn(self, record: TurnRecord) -> None:
@@ -227,7 +303,7 @@ class SqliteStore(SqlAccounts, SqlReleases, Store):
         if record.answer is not None:
             answer = _rows.answer_row(record.answer, conv["bot"], conv["id"])
             answer["created_at"] = now
-        history_ids, invocation_ids = await self._run(
+        history_ids, invocation_ids = await self._run_here(
             self._save, conv, user, history_rows, invocation_rows, answer, writes=True
         )
         record.conversation.version, record.conversation.updated_at = expected + 1, now
@@ -240,15 +316,14 @@ class SqliteStore(SqlAccounts, SqlReleases, Store):
 
     def _save(
         self,
+        db: sqlite3.Connection,
         conv: Row,
         user: Row | None,
         history_rows: list[Row],
         invocation_rows: list[Row],
         answer: Row | None,
     ) -> tuple[list[int], list[int]]:
-        """The statements of one turn; `_run_jobs` wraps them in a transaction."""
-        db = self._db
-        assert db is not None
+        """The statements of one turn; `_execute` wraps them in a transaction."""
         if user is not None:
             db.execute(_UPSERT_USER, user)
         sql = _INSERT_CONVERSATION if conv["expected"] == 0 else _UPDATE_CONVERSATION
@@ -265,32 +340,10 @@ class SqliteStore(SqlAccounts, SqlReleases, Store):
         invocation_ids = [_last_id(db.execute(_INSERT_INVOCATION, row)) for row in invocation_rows]
         return history_ids, invocation_ids
 
-    def _run_jobs(self, jobs: list[_Job]) -> None:
-        """On the database thread: every job of a batch, each succeeding or failing alone."""
-        db = self._db
-        writes = [job for job in jobs if job.writes]
-        try:
-            if writes and db is not None:
-                db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            for job in writes:
-                job.value = exc
-            jobs = [job for job in jobs if not job.writes]
-            writes = []
-        for job in jobs:
-            _attempt(db, job)
-        if writes and db is not None:
-            try:
-                db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                db.execute("ROLLBACK")
-                for job in writes:
-                    job.ok, job.value = False, exc
-
     async def get_answer(
         self, bot: str, conversation_id: str, message_id: str
     ) -> StoredAnswer | None:
-        rows = await self._run(self._rows, _SELECT_ANSWER, (bot, conversation_id, message_id))
+        rows = await self._run_here(self._rows, _SELECT_ANSWER, (bot, conversation_id, message_id))
         return _rows.stored_answer(rows[0]) if rows else None
 
     async def history(
@@ -381,33 +434,96 @@ class _RolledBack(Exception):
 class _Job:
     work: Callable[..., Any]
     args: tuple[Any, ...]
-    future: asyncio.Future[Any]
+    future: asyncio.Future[Any] | None
+    """Settled on the loop after a batch on the thread; None for a call on the loop."""
     writes: bool = False
     ok: bool = False
     value: Any = None
 
 
-def _attempt(db: sqlite3.Connection | None, job: _Job) -> None:
-    if job.writes and db is not None:
-        db.execute("SAVEPOINT turn")
+def _connect(path: Path, pragmas: Sequence[str]) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     try:
-        job.value, job.ok = job.work(*job.args), True
+        db.row_factory = sqlite3.Row
+        for pragma in pragmas:
+            db.execute(pragma)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _execute(db: sqlite3.Connection | None, jobs: list[_Job]) -> None:
+    """Every job of a batch on `db`, each succeeding or failing alone; the writes in one
+    transaction."""
+    writes = [job for job in jobs if job.writes]
+    try:
+        if writes and db is not None:
+            db.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error as exc:
+        for job in writes:
+            job.value = exc
+        jobs = [job for job in jobs if not job.writes]
+        writes = []
+    shared = len(writes) > 1  # a lone write is undone with its transaction, no savepoint
+    for job in jobs:
+        _attempt(db, job, savepoint=shared)
+    if writes and db is not None:
+        if not shared and not writes[0].ok:
+            db.execute("ROLLBACK")
+            return
+        try:
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            db.execute("ROLLBACK")
+            for job in writes:
+                job.ok, job.value = False, exc
+
+
+def _attempt(db: sqlite3.Connection | None, job: _Job, *, savepoint: bool) -> None:
+    if db is None or not (savepoint and job.writes):
+        _call(db, job)
+        return
+    db.execute("SAVEPOINT turn")
+    if not _call(db, job):
+        db.execute("ROLLBACK TO turn")
+    db.execute("RELEASE turn")
+
+
+def _call(db: sqlite3.Connection | None, job: _Job) -> bool:
+    try:
+        job.value, job.ok = job.work(db, *job.args), True
     except BaseException as exc:  # handed to the awaiting task, like run_in_executor does
         job.value = exc
-        if job.writes and db is not None:
-            db.execute("ROLLBACK TO turn")
-    if job.writes and db is not None:
-        db.execute("RELEASE turn")
+    return job.ok
 
 
 def _settle(jobs: list[_Job]) -> None:
     for job in jobs:
-        if job.future.cancelled():
+        future = job.future
+        if future is None or future.cancelled():
             continue
         if job.ok:
-            job.future.set_result(job.value)
+            future.set_result(job.value)
         else:
-            job.future.set_exception(job.value)
+            future.set_exception(job.value)
+
+
+def _busy(exc: BaseException | None) -> bool:
+    """Another connection holds the lock the statement needed."""
+    return isinstance(exc, sqlite3.OperationalError) and (
+        (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    )
+
+
+def _checkpoint(db: sqlite3.Connection) -> None:
+    """Copies the write-ahead log into the database file without waiting for anyone."""
+    db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+def _log_failure(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled() and (exc := future.exception()) is not None:
+        log.warning("checkpoint of the SQLite write-ahead log failed: %s", exc)
 
 
 def _last_id(cursor: sqlite3.Cursor) -> int:
