@@ -56,13 +56,13 @@ def haptik_body(conversation_id: str, product: str) -> dict[str, Any]:
     }
 
 
-def create_app(webhook_url: str) -> Starlette:
+def create_app(webhook_url: str, pool: int = _POOL) -> Starlette:
     client: aiohttp.ClientSession | None = None
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         nonlocal client
-        connector = aiohttp.TCPConnector(limit=_POOL, keepalive_timeout=30.0)
+        connector = aiohttp.TCPConnector(limit=pool, keepalive_timeout=30.0)
         timeout = aiohttp.ClientTimeout(total=_TIMEOUT)
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as c:
             client = c
@@ -107,8 +107,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="The bench's bare pass-through.")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--webhook-url", required=True)
+    parser.add_argument("--pool", type=int, default=_POOL, help="webhook connections at most")
     args = parser.parse_args()
-    serve(create_app(args.webhook_url), args.port)
+    serve(create_app(args.webhook_url, args.pool), args.port)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@ The run reports what parley achieves against it, the latency (ideal: DELAY), err
 the peak RSS and CPU of parley, the webhook and the load generator (all on one machine).
 
 Env knobs: CONVERSATIONS (5000), DELAY (1.0), DURATION (20, measured), RAMP (2),
-DATABASE (sqlite|memory), WORKERS (parley's `--workers`, when it has it; default 1).
+DATABASE (sqlite|memory), WORKERS (parley's `--workers`, when it has it; default 1),
+TARGET (parley|bare: the bench's bare pass-through, the floor, in parley's place).
 """
 
 from __future__ import annotations
@@ -114,6 +115,9 @@ def main() -> int:
     ramp = float(os.environ.get("RAMP", "2"))
     database = os.environ.get("DATABASE", "sqlite")
     workers = os.environ.get("WORKERS", "1")
+    target = os.environ.get("TARGET", "parley")
+    if target not in ("parley", "bare"):
+        raise SystemExit(f"TARGET must be parley or bare, not {target!r}")
     outdir = RESULTS / f"{time.strftime('%Y%m%d-%H%M%S')}-many"
     outdir.mkdir(parents=True)
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT),
@@ -131,19 +135,23 @@ def main() -> int:
         argv += ["--port", str(port), "--database", db]
         if workers != "1":
             argv += ["--workers", workers]
-        parley = services.start("parley", argv, port, outdir / "parley.log", env)
-        wait_healthy(parley, HEALTH_PATH, 60)
-        pids = {"parley": parley.pid, "webhook": hook.pid, LOAD: os.getpid()}
+        if target == "bare":
+            argv = [sys.executable, "-m", "bench.bare", "--port", str(port), "--pool", str(n + 100),
+                    "--webhook-url", env["BENCH_WEBHOOK_URL"]]  # fmt: skip
+        server = services.start(target, argv, port, outdir / f"{target}.log", env)
+        wait_healthy(server, HEALTH_PATH, 60)
+        pids = {target: server.pid, "webhook": hook.pid, LOAD: os.getpid()}
         _log(f"{n} conversations, webhook {delay} s, ramp {ramp} s, {duration} s measured")
         tally, elapsed, peak, cpu = asyncio.run(
-            drive(parley.base_url + DIALOG_PATH, n, ramp, duration, pids)
+            drive(server.base_url + DIALOG_PATH, n, ramp, duration, pids)
         )
     ok = len(tally.latencies)
     ordered = sorted(tally.latencies)
     ideal = n / delay
     achieved = ok / elapsed
     result = {
-        "conversations": n, "webhook_delay_s": delay, "duration_s": round(elapsed, 2),
+        "target": target, "conversations": n, "webhook_delay_s": delay,
+        "duration_s": round(elapsed, 2),
         "database": database, "workers": workers,
         "ideal_turns_s": round(ideal, 1), "turns_s": round(achieved, 1),
         "of_ideal": round(achieved / ideal, 3), "ok": ok, "errors": tally.errors,
@@ -155,9 +163,9 @@ def main() -> int:
     }  # fmt: skip
     (outdir / "result.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result))
-    latency, rss = result["latency_ms"], result["peak_rss_mb"]["parley"]
+    latency, rss = result["latency_ms"], result["peak_rss_mb"][target]
     _log(f"{achieved:.0f} of an ideal {ideal:.0f} turns/s ({achieved / ideal:.0%}), "
-         f"p50 {latency['p50']} ms, p99 {latency['p99']} ms, parley peak RSS {rss} MB, "
+         f"p50 {latency['p50']} ms, p99 {latency['p99']} ms, {target} peak RSS {rss} MB, "
          f"{tally.errors} errors")  # fmt: skip
     return 0
 

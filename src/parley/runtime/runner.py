@@ -350,8 +350,11 @@ def conversation_key(bot: str, conversation_id: str) -> str:
 def _user_key(user: User) -> str:
     """Everything a store keeps of a user, as one comparable string: equal before and after
     a turn means the turn need not write the user again."""
-    fields = [getattr(user, f.name) for f in dataclasses.fields(user)]
+    fields = [getattr(user, name) for name in _USER_COLUMNS]
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
+
+
+_USER_COLUMNS = tuple(f.name for f in dataclasses.fields(User))
 
 
 def _user_message(inbound: Inbound) -> Message:

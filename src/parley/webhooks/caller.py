@@ -204,6 +204,8 @@ class WebhookCaller:
     async def _exchange(self, request: WireRequest, timeout: float, limit: int) -> _Exchange:
         exchange = _Exchange()
         try:
+            # One deadline for connecting, sending and reading: asyncio's (the session has
+            # no timeout of its own, so aiohttp arms no second timer per call).
             async with (
                 asyncio.timeout(timeout),
                 self._client.request(
@@ -212,7 +214,6 @@ class WebhookCaller:
                     data=request.body if request.method != "GET" else None,
                     headers=request.headers,
                     allow_redirects=False,
-                    timeout=aiohttp.ClientTimeout(total=timeout),
                 ) as response,
             ):
                 exchange.status = response.status

@@ -27,6 +27,7 @@ around each call by the caller; outside any scope a guarded client is guarded.
 from __future__ import annotations
 
 import contextvars
+import functools
 import ipaddress
 import re
 import socket
@@ -215,6 +216,7 @@ def parse_ipv4(text: str) -> ipaddress.IPv4Address | None:
     return ipaddress.IPv4Address(number)
 
 
+@functools.lru_cache(maxsize=4096)  # every call of a webhook at an IP literal asks again
 def parse_host(host: str) -> IPAddress | None:
     """The address a URL's host names literally — in any form the OS accepts — or None for a
     name that needs DNS. Brackets, one trailing dot and letter case do not matter."""
