@@ -76,3 +76,37 @@ def test_random_text_without_braces_renders_unchanged() -> None:
     for _ in range(500):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60))).replace("{", "")
         assert templates.render(text, {}) == text
+
+
+_NAMES = [
+    "order", "person", "memory.person.raw", "memory.person.detection", "user.city",
+    "user.tier", "user.name", "user.profile", "conversation.no", "missing", "missing.deeper",
+    "memory.missing.raw", "nlp.text", "nlp.intents", "count", "person.value", "order.upper",
+    "user.items", "range", "namespace", "user.city.missing", "count.real",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", _NAMES)
+def test_a_dotted_name_is_what_jinja_makes_of_it(name: str) -> None:
+    """Dotted names skip Jinja's context; the answers must stay Jinja's own."""
+    templates, values = Templates(), scope()
+    jinja = templates._env
+    assert templates.render(f"{{{{ {name} }}}}", values) == jinja.from_string(
+        f"{{{{ {name} }}}}"
+    ).render(values)
+    expected = jinja.compile_expression(name, undefined_to_none=True)(**values)
+    assert templates.evaluate(name, values) == expected
+    assert templates.evaluate(f" {name} ", values) == expected
+
+
+@pytest.mark.parametrize("name", ["user.update", "user.pop", "nlp.intents.append"])
+def test_the_sandbox_still_guards_dotted_names(name: str) -> None:
+    """Mutating methods are refused by the sandbox's own `getattr`, fast path or not."""
+    with pytest.raises(TemplateFailed, match="not allowed"):
+        Templates().render(f"{{{{ {name} }}}}", scope())
+    with pytest.raises(TemplateFailed, match="not allowed"):
+        Templates().evaluate(name, scope())
+    with pytest.raises(TemplateFailed):
+        Templates().render(f"{{{{ {name} }}}}", scope())
+    with pytest.raises(TemplateFailed):
+        Templates().evaluate(name, scope())
