@@ -56,6 +56,7 @@ class _Worker:
         self.level = Isolation(hello["hello"])
         self.landlock = int(hello.get("landlock") or 0)
         self.seccomp = bool(hello.get("seccomp"))
+        self.own_users = bool(hello.get("own_users"))
         self.why = str(hello.get("why") or "")
         self.pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self.reader = asyncio.create_task(self._read())
@@ -194,6 +195,8 @@ class SandboxPool(Sandbox):
                 detail = f" ({why})" if worker.level is Isolation.PROCESSES and why else ""
                 layers = [f"Landlock ABI {worker.landlock}" if worker.landlock else "no Landlock"]
                 layers.append("seccomp" if worker.seccomp else "no seccomp")
+                if worker.own_users:
+                    layers.append("a user namespace per process")
                 log.info(
                     "code sandbox isolation: %s, %s%s",
                     worker.level.value, ", ".join(layers), detail,

@@ -1,0 +1,148 @@
+"""What a warm process must find as it was for it to serve its code's next call.
+
+Between calls the process resets what a call may change in passing (its current
+directory, its environment, its umask, its temp directory's contents). Anything else the
+code left behind retires the process instead, so the next call gets a fresh one: a thread
+or a child process still running, a change to `builtins` or to a module the sandbox itself
+relies on, a signal handler, a timer, a tracer, a resource limit. Module-level state of the
+owner's own code, and the modules it imported, stay (as in AWS Lambda).
+"""
+
+from __future__ import annotations
+
+import operator
+import os
+import resource
+import shutil
+import signal
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+WATCHED = (
+    "builtins", "sys", "os", "posixpath", "json", "json.decoder", "json.encoder",
+    "json.scanner", "signal", "time", "resource", "tempfile", "shutil", "socket", "traceback",
+    "linecache", "threading", "parley.sandbox.frames", "parley.sandbox.run",
+    "parley.sandbox.hygiene", "parley.sandbox.process", "parley.sandbox.initai_client",
+)  # fmt: skip
+"""Modules whose namespaces must stay as they were (the ones loaded at the first call)."""
+_LIMITS = (
+    resource.RLIMIT_AS, resource.RLIMIT_FSIZE, resource.RLIMIT_CORE, resource.RLIMIT_NOFILE,
+    resource.RLIMIT_NPROC,
+)  # fmt: skip
+_TIMERS = (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF)
+_QUIET = (0.0, 0.0)
+_is_not = operator.is_not
+
+
+@dataclass(slots=True)
+class _Namespace:
+    name: str
+    namespace: dict[str, Any]
+    keys: list[str]
+    values: list[Any]
+
+    def changed(self) -> bool:
+        current = self.namespace
+        return (
+            len(current) != len(self.values)
+            or any(map(_is_not, current.values(), self.values))
+            or list(current) != self.keys
+        )
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """The process as the first call found it, taken before the owner's code is loaded."""
+
+    namespaces: list[_Namespace]
+    handlers: list[tuple[int, Any]]
+    limits: list[tuple[int, tuple[int, int]]]
+    cpu_hard: int
+    recursion: int
+    umask: int
+    threads: int
+
+    @classmethod
+    def take(cls) -> Snapshot:
+        namespaces = []
+        for name in WATCHED:
+            module = sys.modules.get(name)
+            if module is not None:
+                space = vars(module)
+                namespaces.append(_Namespace(name, space, list(space), list(space.values())))
+        umask = os.umask(0o022)
+        os.umask(umask)
+        return cls(
+            namespaces=namespaces,
+            handlers=[(s, signal.getsignal(s)) for s in sorted(signal.valid_signals())],
+            limits=[(limit, resource.getrlimit(limit)) for limit in _LIMITS],
+            cpu_hard=resource.getrlimit(resource.RLIMIT_CPU)[1],
+            recursion=sys.getrecursionlimit(),
+            umask=umask,
+            threads=_threads(),
+        )
+
+    def left_behind(self) -> str | None:
+        """What the last call left that a reset cannot undo, if anything (the first found)."""
+        if _threads() != self.threads:
+            return "a thread still runs"
+        if _children_alive():
+            return "a child process still runs"
+        for space in self.namespaces:
+            if space.changed():
+                return f"the `{space.name}` module was changed"
+        for number, handler in self.handlers:
+            if signal.getsignal(number) != handler:
+                return f"a handler for signal {number} was set"
+        if any(signal.getitimer(timer) != _QUIET for timer in _TIMERS):
+            return "a timer was set"
+        if sys.gettrace() is not None or sys.getprofile() is not None:
+            return "a tracer was set"
+        if resource.getrlimit(resource.RLIMIT_CPU)[1] != self.cpu_hard or any(
+            resource.getrlimit(limit) != values for limit, values in self.limits
+        ):
+            return "a resource limit was changed"
+        return None
+
+    def reset(self, workdir: str) -> str | None:
+        """Undo what a call may change in passing; why the process cannot go on, if so."""
+        os.umask(self.umask)
+        sys.setrecursionlimit(self.recursion)
+        try:
+            os.chdir(workdir)
+            empty(workdir)
+        except OSError as exc:
+            return f"its temp directory could not be emptied: {exc}"
+        return None
+
+
+def empty(directory: str) -> None:
+    """Remove everything in `directory`, keeping it."""
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
+
+
+def _threads() -> int:
+    """This process's threads, whoever started them (`/proc` counts them in its links)."""
+    try:
+        return os.stat("/proc/self/task").st_nlink - 2
+    except OSError:
+        import threading
+
+        return threading.active_count()
+
+
+def _children_alive() -> bool:
+    """Reap finished children (this process adopts orphans); whether any still runs."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return False
+        if pid == 0:
+            return True
