@@ -32,7 +32,10 @@ _LIMITS = (
 )  # fmt: skip
 _TIMERS = (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF)
 _QUIET = (0.0, 0.0)
-_is_not = operator.is_not
+# What runs before the watched modules are known to be intact: taken now, not looked up
+# in `builtins` or `os` after the owner's code may have replaced them.
+_is_not, _any, _len, _list, _map, _zip = operator.is_not, any, len, list, map, zip
+_stat, _waitpid = os.stat, os.waitpid
 
 
 @dataclass(slots=True)
@@ -45,10 +48,14 @@ class _Namespace:
     def changed(self) -> bool:
         current = self.namespace
         return (
-            len(current) != len(self.values)
-            or any(map(_is_not, current.values(), self.values))
-            or list(current) != self.keys
+            _len(current) != _len(self.values)
+            or _any(_map(_is_not, current.values(), self.values))
+            or _list(current) != self.keys
         )
+
+    def restore(self) -> None:
+        self.namespace.clear()
+        self.namespace.update(_zip(self.keys, self.values))
 
 
 @dataclass(slots=True)
@@ -84,14 +91,17 @@ class Snapshot:
         )
 
     def left_behind(self) -> str | None:
-        """What the last call left that a reset cannot undo, if anything (the first found)."""
+        """What the last call left that a reset cannot undo, if anything (the first found).
+        Changed modules are put back first, so that the call's own reply can be sent."""
+        changed = [space for space in self.namespaces if space.changed()]
+        for space in changed:
+            space.restore()
+        if changed:
+            return f"the `{changed[0].name}` module was changed"
         if _threads() != self.threads:
             return "a thread still runs"
         if _children_alive():
             return "a child process still runs"
-        for space in self.namespaces:
-            if space.changed():
-                return f"the `{space.name}` module was changed"
         for number, handler in self.handlers:
             if signal.getsignal(number) != handler:
                 return f"a handler for signal {number} was set"
@@ -130,7 +140,7 @@ def empty(directory: str) -> None:
 def _threads() -> int:
     """This process's threads, whoever started them (`/proc` counts them in its links)."""
     try:
-        return os.stat("/proc/self/task").st_nlink - 2
+        return _stat("/proc/self/task").st_nlink - 2
     except OSError:
         import threading
 
@@ -141,7 +151,7 @@ def _children_alive() -> bool:
     """Reap finished children (this process adopts orphans); whether any still runs."""
     while True:
         try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
+            pid, _ = _waitpid(-1, os.WNOHANG)
         except ChildProcessError:
             return False
         if pid == 0:

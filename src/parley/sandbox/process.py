@@ -41,6 +41,12 @@ ALL_PROCESSES = 1024
 SHARED_PROCESSES = 128
 """Without a user namespace of its own a call's process limit counts every sandboxed
 process of its user, the warm ones included: these are let in on top of the call's own."""
+CPU_BEFORE_REPLACING = 0.5
+"""CPU seconds a process may have used and still serve a call. The hard CPU limit is a
+call's seconds + 1, as for a fresh process, and can never be raised: a call must start
+below one second of use to get its share."""
+OUT_OF_CPU = 128 + signal.SIGXCPU
+"""The exit status of a code's process that used up its CPU seconds."""
 _PRINTED_KEPT = 8192
 _SYSTEM_READ = (
     "/usr", "/lib", "/lib64", "/lib32", "/bin", "/proc", "/dev/urandom", "/dev/random",
@@ -284,6 +290,7 @@ class _Session:
         if self.limits is None:
             self.limits = job["limits"]
             _limit(self.limits, self.layers)
+            signal.signal(signal.SIGXCPU, _out_of_cpu)
             _guard_network(list(self.limits.get("allowed_hosts") or ()))
             tempfile.tempdir = self.workdir
             self.snapshot = Snapshot.take()  # before the owner's code is loaded
@@ -302,12 +309,13 @@ class _Session:
         if os.getpid() != self.me:  # a process the code forked returned here: no say
             os._exit(0)
         sys.stdout, sys.stderr = self.stdout, self.stderr
+        problem = self.snapshot.left_behind()  # first: it puts back what the reply needs
         reply["printed"] = printed.text()
         body, whole = run.dump(reply, int(self.limits["max_output_bytes"]))
         if not (whole and reply.get("ok")):
-            return body, "the call failed"
-        problem = self.snapshot.left_behind() or self.snapshot.reset(self.workdir)
-        if problem is None and _cpu_used() > cpu:
+            return body, problem or "the call failed"
+        problem = problem or self.snapshot.reset(self.workdir)
+        if problem is None and _cpu_used() > CPU_BEFORE_REPLACING:
             problem = "it used its share of CPU time"
         return body, problem
 
@@ -326,9 +334,7 @@ def _limit(limits: dict[str, Any], layers: Layers) -> None:
     """The process's limits for its life; the CPU time is given call by call."""
     cpu = int(limits["cpu_seconds"])
     memory = int(limits["memory_mb"]) * 1024 * 1024
-    # the hard CPU limit can never be raised: room for a second call's share, after which
-    # the process is replaced (`_cpu_used() > cpu`)
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, 2 * cpu + 1))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_FSIZE, (TMP_BYTES, TMP_BYTES))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -348,10 +354,17 @@ def _cpu_used() -> float:
 
 
 def _cpu_for_call(cpu: int) -> None:
-    """This call's CPU seconds on top of what the process has used."""
+    """This call's CPU seconds on top of what the process has used (whole seconds: at
+    least `cpu - CPU_BEFORE_REPLACING` of them)."""
     hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
-    soft = min(math.ceil(_cpu_used()) + cpu, hard)
+    soft = min(math.floor(_cpu_used()) + cpu, hard)
     resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+
+
+def _out_of_cpu(signum: int, frame: Any) -> None:
+    """SIGXCPU: pid 1 of a namespace ignores it unless handled (the hard limit, a second
+    later, kills it whatever it runs)."""
+    os._exit(OUT_OF_CPU)
 
 
 def _guard_network(allowed: list[str]) -> None:

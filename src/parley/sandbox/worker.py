@@ -37,7 +37,14 @@ from typing import Any
 
 from parley.sandbox import frames
 from parley.sandbox.limits import Isolation
-from parley.sandbox.process import Layers, only_fds, own_users_work, python_dirs, supervise
+from parley.sandbox.process import (
+    OUT_OF_CPU,
+    Layers,
+    only_fds,
+    own_users_work,
+    python_dirs,
+    supervise,
+)
 from parley.sandbox.warm import WarmSet
 
 SPARES = 2
@@ -466,7 +473,10 @@ def _why(report: Any, limits: dict[str, Any]) -> str:
         if sig == signal.SIGXFSZ:
             return "the code wrote a file over the temp directory's size limit and was killed"
         return f"the code's process was killed by {signal.Signals(sig).name}"
-    return f"the code's process exited with status {os.WEXITSTATUS(status)} and no answer"
+    code = os.WEXITSTATUS(status)
+    if code == OUT_OF_CPU:
+        return f"the code used up its {limits['cpu_seconds']} s of CPU and was stopped"
+    return f"the code's process exited with status {code} and no answer"
 
 
 if __name__ == "__main__":
