@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from parley.sandbox import Job, Limits, SandboxPool
+from parley.sandbox import Job, Limits, SandboxPool, warm
 from tests.sandbox.test_hostile_code import ATTACKS
 
 CODE = """\
@@ -197,6 +197,23 @@ async def test_overlapping_calls_of_one_code_get_several_processes_then_reuse_th
     first = await waits()  # one process serves one call at a time
     second = await waits()
     assert len(first) == 3 and second == first
+
+
+async def test_calls_beyond_a_codes_processes_wait_briefly_then_get_fresh_ones(
+    pool: SandboxPool,
+) -> None:
+    """Six overlapping half-second calls: four warm processes, two fresh ones after a short
+    wait (a long call does not hold up the next); four processes are kept."""
+
+    async def waits() -> set[str]:
+        results = await asyncio.gather(*(pool.run(job("wait")) for _ in range(6)))
+        assert all(result.ok for result in results), [r.error for r in results]
+        return {result.value["token"] for result in results}
+
+    first = await waits()
+    second = await waits()
+    assert warm.PER_KEY == 4
+    assert len(first) == len(second) == 6 and len(first & second) == 4
 
 
 def _hostile(body: str) -> str:

@@ -91,12 +91,17 @@ class _Worker:
         return self.process.returncode is None and not self.reader.done()
 
     async def call(self, job_id: int, message: dict[str, Any], wait: float) -> dict[str, Any]:
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        """The worker's reply to the job; TimeoutError after `wait` seconds."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[dict[str, Any]] = loop.create_future()
         self.pending[job_id] = future
+        # a timer on the future itself: `wait_for` would wrap every call in a task
+        timer = loop.call_later(wait, _time_out, future)
         try:
             self.stdin.write(frames.encode({**message, "id": job_id}))
-            return await asyncio.wait_for(asyncio.shield(future), wait)
+            return await future
         finally:
+            timer.cancel()
             self.pending.pop(job_id, None)
 
     async def _read(self) -> None:
@@ -126,6 +131,11 @@ class _Worker:
         self.reader.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self.reader
+
+
+def _time_out(future: asyncio.Future[dict[str, Any]]) -> None:
+    if not future.done():
+        future.set_exception(TimeoutError())
 
 
 async def _read_frame(stream: asyncio.StreamReader) -> Any | None:

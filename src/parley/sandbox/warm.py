@@ -2,9 +2,10 @@
 processes kept alive between the calls of one code (AWS Lambda's model), without I/O.
 
 A key names one bot's code with its settings (worker.py `job_key`); a process serves only
-jobs of its key. A key keeps at most `PER_KEY` processes (a call beyond them gets a fresh
-one, ended after answering), the worker at most `TOTAL` idle ones (the least recently used
-is ended first); a process is ended after `CALLS` calls or `IDLE_SECONDS` without one.
+jobs of its key. A key keeps at most `PER_KEY` processes (a call that finds them all busy
+waits a moment for one, or gets a fresh one, ended after answering), the worker at most
+`TOTAL` idle ones (the least recently used is ended first); a process is ended after
+`CALLS` calls or `IDLE_SECONDS` without one.
 """
 
 from __future__ import annotations

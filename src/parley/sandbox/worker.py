@@ -51,6 +51,9 @@ SPARES = 2
 """Processes set up ahead of any job, so a key's first job starts at once."""
 _IDLE_BEFORE_FORK = 0.002
 """Seconds without a job before a spare is forked: a caller's next job is often on its way."""
+_WAIT_FOR_WARM = 0.05
+"""Seconds a job waits for one of its key's busy processes (short calls free one within a
+millisecond) before it gets a fresh process (a long call must not hold up the next)."""
 REPLY_OVERHEAD = 64 * 1024
 """Room in a reply for what is not the code's output (printed text, a traceback)."""
 
@@ -210,6 +213,13 @@ def job_key(job: dict[str, Any]) -> str:
 
 
 @dataclass(slots=True)
+class _Job:
+    body: bytes
+    job: dict[str, Any]
+    since: float
+
+
+@dataclass(slots=True)
 class _Call:
     id: int
     limits: dict[str, Any]
@@ -248,6 +258,7 @@ class _Worker:
         self.warm: WarmSet[_Process] = WarmSet()
         self.spares: deque[_Process] = deque()
         self.running: set[_Process] = set()
+        self.waiting: dict[str, deque[_Job]] = {}  # jobs of keys whose processes are busy
         self.supervisors: list[int] = []  # of ended processes, to reap once they are gone
         self.top_up = True  # False after a spare died unused, until the next job
 
@@ -277,6 +288,7 @@ class _Worker:
         times = [process.call.deadline for process in self.running if process.call]
         if (expiry := self.warm.next_expiry()) is not None:
             times.append(expiry)
+        times.extend(waiting[0].since + _WAIT_FOR_WARM for waiting in self.waiting.values())
         timeout = max(0.0, min(times) - time.monotonic()) if times else None
         if self._spare_wanted():
             fork_in = _IDLE_BEFORE_FORK if self.spares else 0.0
@@ -308,22 +320,55 @@ class _Worker:
         body = frames.read_body(0)
         if body is None:
             return False
-        job = json.loads(body)
+        job = _Job(body, json.loads(body), time.monotonic())
         self.top_up = True
-        key = job_key(job)
+        key = job_key(job.job)
         process = self.warm.take(key)
-        if process is None:
-            process = self.spares.popleft() if self.spares else self._fork()
-            self.warm.adopt(process, key)
-        limits = job["limits"]
+        if process is None and self.warm.count(key) >= self.warm.per_key:
+            self.waiting.setdefault(key, deque()).append(job)  # one is free in a moment
+            return True
+        self._start(process or self._fresh(key), job)
+        return True
+
+    def _fresh(self, key: str) -> _Process:
+        process = self.spares.popleft() if self.spares else self._fork()
+        self.warm.adopt(process, key)
+        return process
+
+    def _start(self, process: _Process, job: _Job) -> None:
+        limits = job.job["limits"]
         process.calls += 1
-        process.call = _Call(job["id"], limits, time.monotonic() + float(limits["timeout"]))
+        deadline = time.monotonic() + float(limits["timeout"])
+        process.call = _Call(job.job["id"], limits, deadline)
         self.running.add(process)
         try:
-            frames.write_all(process.jobs, frames.HEADER.pack(len(body)) + body)
+            frames.write_all(process.jobs, frames.HEADER.pack(len(job.body)) + job.body)
         except OSError:
             self._lose(process)
-        return True
+
+    def _free(self, process: _Process) -> None:
+        """`process` answered and is clean: the next job waiting for its key, else idle."""
+        waiting = self.waiting.get(process.key)
+        if waiting and process.calls < self.warm.calls:
+            job = waiting.popleft()
+            if not waiting:
+                del self.waiting[process.key]
+            self._start(process, job)
+            return
+        for ended in self.warm.release(process, time.monotonic()):
+            self._end(ended)
+
+    def _refill(self, key: str, now: float | None = None) -> None:
+        """Fresh processes for the jobs waiting for `key`: while it has room for one, or
+        (given `now`) for those that waited `_WAIT_FOR_WARM` (a long call holds its own)."""
+        waiting = self.waiting.get(key)
+        while waiting and (
+            self.warm.count(key) < self.warm.per_key
+            or (now is not None and waiting[0].since + _WAIT_FOR_WARM <= now)
+        ):
+            self._start(self._fresh(key), waiting.popleft())
+        if not waiting:
+            self.waiting.pop(key, None)
 
     def _on_reply(self, process: _Process) -> None:
         call = process.call
@@ -352,8 +397,7 @@ class _Worker:
         if retire is not None:
             self._end(process)
         else:
-            for ended in self.warm.release(process, time.monotonic()):
-                self._end(ended)
+            self._free(process)
 
     def _on_status(self, process: _Process) -> None:
         call = process.call
@@ -399,6 +443,8 @@ class _Worker:
             self._end(process)
         for process in self.warm.expired(now):
             self._end(process)
+        for key in list(self.waiting):
+            self._refill(key, now)
 
     def _end(self, process: _Process) -> None:
         """End `process`: closing its control pipe has its supervisor kill the code's."""
@@ -416,6 +462,7 @@ class _Worker:
         for fd in (process.replies, process.status, process.control, process.jobs):
             _close(fd)
         self.supervisors.append(process.supervisor)
+        self._refill(process.key)
 
     def _unwatch(self, fd: int) -> None:
         with contextlib.suppress(KeyError, ValueError):
