@@ -1,7 +1,8 @@
 """Code nodes' cost: `python -m bench.code_nodes` (about a minute; `--seconds` per phase).
 
-1. The sandbox alone: a trivial `main()` cold (a new pool: worker start-up and first call)
-   and warm (p50/p95/p99 over calls back to back, and over calls 50 ms apart).
+1. The sandbox alone: a trivial `main()` cold (a new pool: worker start-up and first call),
+   warm (p50/p95/p99 over calls back to back, and over calls 50 ms apart: the code's warm
+   process serves them), and the first call of a new code (a fresh process, 50 ms apart).
 2. Turns per second through the dialog API: a code node against the same `main()` served
    as a Haptik webhook on loopback (`parley.sdk.haptik.haptik_main_app`), with concurrent
    clients, in alternating rounds (the machine's load drifts: both sides see the same).
@@ -19,6 +20,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -68,11 +70,18 @@ async def sandbox_latency(seconds: float) -> None:
         assert result.ok, result.error
         paced.append(result.latency_ms)
         await asyncio.sleep(0.05)
+    fresh = []  # each a new bot's first call: a spare process loads the code
+    for n in range(50):
+        result = await pool.run(replace(job, owner=f"bot-{n}"))
+        assert result.ok, result.error
+        fresh.append(result.latency_ms)
+        await asyncio.sleep(0.05)
     await pool.aclose()
     print(f"isolation: {level.value}")
     print(f"cold (new worker + call): median {statistics.median(cold):.1f} ms of {len(cold)}")
     print(f"warm trivial main(), back to back: {percentiles(warm)} ({len(warm)} calls)")
     print(f"warm trivial main(), one every 50 ms: {percentiles(paced)} ({len(paced)} calls)")
+    print(f"first call of a new code, one every 50 ms: {percentiles(fresh)} ({len(fresh)} calls)")
 
 
 def free_port() -> int:

@@ -61,7 +61,8 @@ class _Namespace:
 
 @dataclass(slots=True)
 class Snapshot:
-    """The process as the first call found it, taken before the owner's code is loaded."""
+    """The process as it was before any owner's code was loaded (its resource limits as
+    they were set for its code: `keep_limits`)."""
 
     namespaces: list[_Namespace]
     handlers: list[tuple[int, Any]]
@@ -90,6 +91,10 @@ class Snapshot:
             umask=umask,
             threads=_threads(),
         )
+
+    def keep_limits(self) -> None:
+        self.limits = [(limit, resource.getrlimit(limit)) for limit in _LIMITS]
+        self.cpu_hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
 
     def left_behind(self) -> str | None:
         """What the last call left that a reset cannot undo, if anything (the first found).

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import hashlib
 import json
 import os
@@ -73,6 +74,7 @@ def main() -> None:
     )
     layers = dataclasses.replace(layers, own_users=own_users_work(layers))
     _preload()
+    gc.freeze()  # forked processes then leave the worker's objects' pages shared
     hello = {
         "hello": reached,
         "why": why,
