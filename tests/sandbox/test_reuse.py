@@ -5,8 +5,12 @@ goes wrong gets the process replaced while the next call works."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import signal
 import textwrap
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -214,6 +218,32 @@ async def test_calls_beyond_a_codes_processes_wait_briefly_then_get_fresh_ones(
     second = await waits()
     assert warm.PER_KEY == 4
     assert len(first) == len(second) == 6 and len(first & second) == 4
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+    return found
+
+
+async def test_a_warm_process_that_dies_while_idle_is_replaced_without_failing_a_call(
+    pool: SandboxPool,
+) -> None:
+    before = await look(pool)
+    worker = pool._workers["offline"].process.pid
+    killed = [code for supervisor in _children(worker) for code in _children(supervisor)]
+    for code in killed:  # as the kernel's OOM killer might
+        os.kill(code, signal.SIGKILL)
+    for _ in range(1000):  # until they are gone (a kill is asynchronous)
+        if not any(Path(f"/proc/{code}").exists() for code in killed):
+            break
+        await asyncio.sleep(0.01)
+    after = await look(pool)
+    assert after["token"] != before["token"] and after["calls"] == 1
 
 
 def _hostile(body: str) -> str:

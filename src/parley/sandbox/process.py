@@ -3,8 +3,8 @@
 It is two processes. The supervisor sets up the call's place (at the `namespaces` level new
 pid and mount namespaces with a fresh tmpfs as /tmp; otherwise a temp directory) and forks
 the process that runs the owner's code: pid 1 of that pid namespace (killing it kills
-everything it started), in a user namespace of its own, unprivileged, under Landlock and
-seccomp when the kernel has them, waiting for a job.
+everything it started), in a user namespace of its own when the kernel allows, unprivileged,
+under Landlock and seccomp when the kernel has them, warmed up and waiting for a job.
 
 The code's process loads the code at its first job, then serves the jobs of that code (one
 key, warm.py) one after another: a job frame in, one reply frame out, straight to and from
@@ -113,7 +113,7 @@ def own_users_work(layers: Layers) -> bool:
     pid = os.fork()
     if pid == 0:
         try:
-            _place(dataclasses.replace(layers, own_users=True))
+            workdir = _place(dataclasses.replace(layers, own_users=True))
             child = os.fork()
             if child == 0:
                 try:
@@ -123,6 +123,8 @@ def own_users_work(layers: Layers) -> bool:
                     os._exit(1)
                 os._exit(0)
             _, status = os.waitpid(child, 0)
+            if not layers.namespaces:
+                shutil.rmtree(workdir, ignore_errors=True)
             os._exit(os.waitstatus_to_exitcode(status))
         except BaseException:
             os._exit(1)

@@ -337,7 +337,7 @@ class _Worker:
         self.warm.adopt(process, key)
         return process
 
-    def _start(self, process: _Process, job: _Job) -> None:
+    def _start(self, process: _Process, job: _Job, *, retry: bool = True) -> None:
         limits = job.job["limits"]
         process.calls += 1
         deadline = time.monotonic() + float(limits["timeout"])
@@ -346,7 +346,14 @@ class _Worker:
         try:
             frames.write_all(process.jobs, frames.HEADER.pack(len(job.body)) + job.body)
         except OSError:
-            self._lose(process)
+            if not retry:
+                self._lose(process)
+                return
+            # it died while idle and never read the job: nothing ran, a fresh one runs it
+            process.call = None
+            self.running.discard(process)
+            self._end(process)
+            self._start(self._fresh(process.key), job, retry=False)
 
     def _free(self, process: _Process) -> None:
         """`process` answered and is clean: the next job waiting for its key, else idle."""
@@ -372,7 +379,7 @@ class _Worker:
         if not waiting:
             self.waiting.pop(key, None)
 
-    def _on_reply(self, process: _Process) -> None:
+    def _on_reply(self, process: _Process, *, ending: bool = False) -> None:
         call = process.call
         try:
             chunk = os.read(process.replies, 1 << 16)
@@ -396,22 +403,23 @@ class _Worker:
         body, end = whole
         reply, retire = _unwrap(body, call.id, extra=len(call.received) > end)
         self._answer(process, reply)
-        if retire is not None:
+        if retire is not None or ending:
             self._end(process)
         else:
             self._free(process)
 
     def _on_status(self, process: _Process) -> None:
-        call = process.call
-        if call is not None and not call.lost:  # its reply may still be in the pipe
-            self._drain(process)
-            call = process.call
+        """The code's process ended: the answer to its call, if it had one, says how."""
+        if process.call is not None and not process.call.lost:
+            self._drain(process)  # its reply may still be in the pipe
+            if process.ended:
+                return
         try:
             report = frames.read(process.status)
         except (OSError, ValueError):
             report = None
-        if call is not None and not process.ended:
-            self._answer(process, _failed(_why(report, call.limits)))
+        if process.call is not None:
+            self._answer(process, _failed(_why(report, process.call.limits)))
         self._end(process)
 
     def _drain(self, process: _Process) -> None:
@@ -421,7 +429,7 @@ class _Worker:
             and not (call.lost or process.ended)
             and select.select([process.replies], [], [], 0)[0]
         ):
-            self._on_reply(process)
+            self._on_reply(process, ending=True)
 
     def _lose(self, process: _Process) -> None:
         """The code's process is gone without its answer: its supervisor will say why."""
@@ -429,6 +437,7 @@ class _Worker:
         process.call.lost = True
         self._unwatch(process.replies)
         _close(process.control)  # ends it, if it only closed its pipe
+        process.control = -1  # closed: its number may soon be another pipe's
 
     def _answer(self, process: _Process, reply: dict[str, Any]) -> None:
         assert process.call is not None
@@ -480,8 +489,9 @@ class _Worker:
 
 
 def _close(fd: int) -> None:
-    with contextlib.suppress(OSError):
-        os.close(fd)
+    if fd >= 0:
+        with contextlib.suppress(OSError):
+            os.close(fd)
 
 
 def _unwrap(body: bytes, call_id: int, *, extra: bool) -> tuple[dict[str, Any], str | None]:
