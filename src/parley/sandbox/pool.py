@@ -1,6 +1,7 @@
 """The server's side of the sandbox: long-lived worker processes (one without network, one
-for bots that allow hosts, started on first use), each forking a fresh, isolated process
-per call. A worker that dies is replaced on the next call; its calls in flight fail."""
+for bots that allow hosts, started on first use), each running calls in isolated processes
+it forks, kept warm between the calls of one code (worker.py). A worker that dies is
+replaced on the next call; its calls in flight fail."""
 
 from __future__ import annotations
 

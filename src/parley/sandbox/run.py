@@ -16,8 +16,6 @@ import time
 import traceback
 from typing import Any
 
-REPLY_OVERHEAD = 64 * 1024
-
 
 class Context:
     """The `context` a code node's `main` gets (the AWS Lambda names Haptik's code used)."""
