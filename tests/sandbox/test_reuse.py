@@ -106,6 +106,18 @@ async def test_calls_of_one_code_reuse_a_warm_process_and_its_module_state(
     assert [first["calls"], second["calls"], third["calls"]] == [1, 2, 3]
 
 
+async def test_at_the_processes_level_too_calls_reuse_a_process_and_start_clean() -> None:
+    pool = SandboxPool("processes")
+    try:
+        written = await pool.run(job("write"))
+        after = await look(pool)
+    finally:
+        await pool.aclose()
+    assert written.ok and written.value["files"] == ["deep", "note.txt"], written.error
+    assert after["token"] == written.value["token"] and after["calls"] == 2
+    assert after["files"] == [] and after["cwd"].startswith("/tmp/parley-code-")
+
+
 async def test_two_bots_never_share_a_process(pool: SandboxPool) -> None:
     a1, b1, a2, b2 = [await look(pool, owner=owner) for owner in ("a:test", "b:test") * 2]
     assert a1["token"] == a2["token"] and b1["token"] == b2["token"]

@@ -128,6 +128,7 @@ class Snapshot:
         try:
             os.chdir(workdir)
             empty(workdir)
+            os.utime(workdir)  # in use: a worker's start-up sweep keeps it (worker.py)
         except OSError as exc:
             return f"its temp directory could not be emptied: {exc}"
         return None

@@ -84,16 +84,18 @@ def supervise(layers: Layers, control: int, status: int, jobs: int, replies: int
     try:
         from parley.sandbox import _linux as linux
 
-        linux.die_with_parent(signal.SIGKILL)
+        signal.signal(signal.SIGTERM, _worker_gone)
+        linux.die_with_parent(signal.SIGTERM)
         workdir = _place(layers)
-        linux.die_with_parent(signal.SIGKILL)  # a change of user cleared it
+        linux.die_with_parent(signal.SIGTERM)  # a change of user cleared it
         pid = os.fork()
         if pid == 0:
             only_fds(jobs, replies)
             _code_process(layers, jobs, replies, workdir)
         os.close(jobs)
         os.close(replies)
-        _await_end(control, pid)
+        with contextlib.suppress(_WorkerGone):  # it still ends the code's and cleans up
+            _await_end(control, pid)
         kill_group(pid)
         _, state = os.waitpid(pid, 0)
         report: dict[str, Any] = {"status": state}
@@ -103,8 +105,18 @@ def supervise(layers: Layers, control: int, status: int, jobs: int, replies: int
         report = {"error": f"the sandbox failed: {type(exc).__name__}: {exc}"}
     try:
         frames.write(status, report)
+    except OSError:
+        pass  # nobody reads it any more
     finally:
         os._exit(0)
+
+
+class _WorkerGone(BaseException):
+    """The worker died (killed with the server): end the call's process and clean up."""
+
+
+def _worker_gone(signum: int, frame: Any) -> None:
+    raise _WorkerGone
 
 
 def own_users_work(layers: Layers) -> bool:
@@ -212,6 +224,7 @@ def only_fds(*keep: int) -> None:
 def _code_process(layers: Layers, jobs: int, out: int, workdir: str) -> NoReturn:
     """The process that runs the owner's code, job after job, until it must not go on."""
     me = os.getpid()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # its supervisor's handler is not its own
     try:
         _isolate(layers, workdir)
         session: _Session | str = _Session(layers, workdir)

@@ -88,9 +88,10 @@ def main() -> None:
 
 
 def _sweep_temp_dirs(older_than: float = 3600.0) -> None:
-    """Temp dirs of calls whose supervisor was killed before it could remove them (without
-    namespaces a call's temp dir is a real directory); a call lasts 30 s at most, so an hour
-    old one belongs to nobody."""
+    """Temp dirs of processes whose supervisor was killed before it could remove them
+    (without namespaces a process's temp dir is a real directory); a process touches its
+    own at every call and ends after 5 idle minutes, so one untouched for an hour belongs
+    to nobody."""
     cutoff = time.time() - older_than
     base = tempfile.gettempdir()
     for name in os.listdir(base):
