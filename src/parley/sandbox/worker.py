@@ -9,11 +9,12 @@ A process serves one code only: the first job of a key (`job_key`: the bot, its 
 its sandbox settings) takes a spare, a process forked ahead of any job and already
 isolated; after answering, the process stays warm for the next job of that key, which
 then costs a job frame in and a reply frame out over pipes, the code already loaded
-(warm.py decides how many stay, and for how long). A process is never shared between
-keys. The worker enforces each call's deadline and output cap; a call that crosses one, or
-whose process dies or leaves anything behind, gets its process ended (the next call of
-its key gets another). Spares are forked while no call runs (a fork would hold up a
-reply) and no job is arriving, or when none is left.
+(warm.py decides how many stay, and for how long). A job whose key's processes are all
+busy waits up to `_WAIT_FOR_WARM` for one, then takes a fresh one. A process is never
+shared between keys. The worker enforces each call's deadline and output cap; a call that
+crosses one, or whose process dies or leaves anything behind, gets its process ended (the
+next call of its key gets another). Spares are forked while no call runs (a fork would
+hold up a reply) and no job is arriving, or when none is left.
 """
 
 from __future__ import annotations
