@@ -1,9 +1,11 @@
 """Code nodes' cost: `python -m bench.code_nodes` (about a minute; `--seconds` per phase).
 
-1. The sandbox alone: a trivial `main()` cold (a new pool: worker start-up and first call)
-   and warm (p50/p95/p99 over calls back to back, and over calls 50 ms apart).
+1. The sandbox alone: a trivial `main()` cold (a new pool: worker start-up and first call),
+   warm (p50/p95/p99 over calls back to back, and over calls 50 ms apart: the code's warm
+   process serves them), and the first call of a new code (a fresh process, 50 ms apart).
 2. Turns per second through the dialog API: a code node against the same `main()` served
-   as a Haptik webhook on loopback (`parley.sdk.haptik.haptik_main_app`), with concurrent clients.
+   as a Haptik webhook on loopback (`parley.sdk.haptik.haptik_main_app`), with concurrent
+   clients, in alternating rounds (the machine's load drifts: both sides see the same).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -67,11 +70,18 @@ async def sandbox_latency(seconds: float) -> None:
         assert result.ok, result.error
         paced.append(result.latency_ms)
         await asyncio.sleep(0.05)
+    fresh = []  # each a new bot's first call: a spare process loads the code
+    for n in range(50):
+        result = await pool.run(replace(job, owner=f"bot-{n}"))
+        assert result.ok, result.error
+        fresh.append(result.latency_ms)
+        await asyncio.sleep(0.05)
     await pool.aclose()
     print(f"isolation: {level.value}")
     print(f"cold (new worker + call): median {statistics.median(cold):.1f} ms of {len(cold)}")
     print(f"warm trivial main(), back to back: {percentiles(warm)} ({len(warm)} calls)")
     print(f"warm trivial main(), one every 50 ms: {percentiles(paced)} ({len(paced)} calls)")
+    print(f"first call of a new code, one every 50 ms: {percentiles(fresh)} ({len(fresh)} calls)")
 
 
 def free_port() -> int:
@@ -128,7 +138,7 @@ async def turns(base: str, bot: str, seconds: float, clients: int) -> float:
     return done / seconds
 
 
-async def throughput(seconds: float, clients: int) -> None:
+async def throughput(seconds: float, clients: int, rounds: int = 4) -> None:
     namespace: dict[str, Any] = {}
     exec(MAIN, namespace)
     with tempfile.TemporaryDirectory() as tmp, running(haptik_main_app(namespace["main"])) as hook:
@@ -139,11 +149,19 @@ async def throughput(seconds: float, clients: int) -> None:
         settings = Settings(database_url=f"sqlite:///{folder}/parley.db")
         app = create_app([load_bot(code_bot), load_bot(hook_bot)], settings)
         with running(app) as base:
-            for bot in ("code", "hook"):
+            rates: dict[str, list[float]] = {"code": [], "hook": []}
+            for bot in rates:
                 await turns(base, bot, 1.0, clients)  # warm up
-                rate = await turns(base, bot, seconds, clients)
+            for _ in range(rounds):
+                for bot, done in rates.items():
+                    done.append(await turns(base, bot, seconds / rounds, clients))
+            for bot, done in rates.items():
                 label = "code node" if bot == "code" else "loopback webhook"
-                print(f"{label}: {rate:.0f} turns/s ({clients} clients, {seconds:g} s)")
+                rounds_shown = " ".join(f"{rate:.0f}" for rate in done)
+                print(
+                    f"{label}: {statistics.mean(done):.0f} turns/s ({clients} clients, "
+                    f"{seconds:g} s in {rounds} rounds: {rounds_shown})"
+                )
 
 
 def main() -> None:

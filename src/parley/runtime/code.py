@@ -70,6 +70,7 @@ class CodeCaller:
             request_id=turn_id,
             env=dict(sandbox.env),
             limits=limits,
+            owner=f"{call.conversation.bot}:{call.conversation.environment.value}",
         )
         result = await self.sandbox.run(job)
         invocation.latency_ms = result.latency_ms

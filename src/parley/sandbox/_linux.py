@@ -28,6 +28,8 @@ _MOUNT_ATTR_RDONLY = 0x1
 _SYS_MOUNT_SETATTR = 442  # the same number on every architecture since 5.12
 _PR_SET_NO_NEW_PRIVS = 38
 _PR_SET_PDEATHSIG = 1
+_PR_SET_DUMPABLE = 4
+_PR_SET_CHILD_SUBREAPER = 36
 _CAP_VERSION_3 = 0x20080522
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
@@ -65,13 +67,21 @@ class _MountAttr(ctypes.Structure):
 
 def read_only_tree(path: str) -> None:
     """Make the mount at `path` and every mount under it read-only (mount_setattr, 5.12+)."""
-    attr = _MountAttr(_MOUNT_ATTR_RDONLY, 0, 0, 0)
+    _mount_setattr(path, _MountAttr(_MOUNT_ATTR_RDONLY, 0, 0, 0), _AT_RECURSIVE)
+
+
+def writable(path: str) -> None:
+    """Make the mount at `path` (only) writable again."""
+    _mount_setattr(path, _MountAttr(0, _MOUNT_ATTR_RDONLY, 0, 0), 0)
+
+
+def _mount_setattr(path: str, attr: _MountAttr, flags: int) -> None:
     _check(
         _libc.syscall(
             ctypes.c_long(_SYS_MOUNT_SETATTR),
             ctypes.c_int(_AT_FDCWD),
             path.encode(),
-            ctypes.c_uint(_AT_RECURSIVE),
+            ctypes.c_uint(flags),
             ctypes.byref(attr),
             ctypes.c_size_t(ctypes.sizeof(attr)),
         )
@@ -84,6 +94,16 @@ def no_new_privileges() -> None:
 
 def die_with_parent(signal: int) -> None:
     _check(_libc.prctl(_PR_SET_PDEATHSIG, signal, 0, 0, 0))
+
+
+def adopt_orphans() -> None:
+    """Become the parent of descendants orphaned below this process (a subreaper)."""
+    _check(_libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0))
+
+
+def set_dumpable(dumpable: bool) -> None:
+    """Whether this process's /proc files are its own user's (a change of user clears it)."""
+    _check(_libc.prctl(_PR_SET_DUMPABLE, int(dumpable), 0, 0, 0))
 
 
 class _CapHeader(ctypes.Structure):

@@ -13,7 +13,9 @@ from parley.sandbox.limits import Isolation, Limits
 class Job:
     """One call: `source` (named `filename` in tracebacks) run with `entry` `main` (a code
     node: `payload` is the request body, a JSON string) or `logic` (a logic script:
-    `payload` is the Init.ai invocation `data`), the bot's declared `env` and `limits`."""
+    `payload` is the Init.ai invocation `data`), the bot's declared `env` and `limits`.
+    `owner` is whose code it is (a bot in one environment): a warm process serves only
+    jobs of one owner with the same source, entry, env and limits."""
 
     source: str
     filename: str
@@ -23,6 +25,7 @@ class Job:
     request_id: str = ""
     env: dict[str, str] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
+    owner: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -34,6 +37,7 @@ class Job:
             "request_id": self.request_id,
             "env": dict(self.env),
             "limits": self.limits.to_json(),
+            "owner": self.owner,
         }
 
 

@@ -17,9 +17,13 @@ def encode(message: Any) -> bytes:
 
 
 def write(fd: int, message: Any) -> None:
-    data = memoryview(encode(message))
-    while data:
-        data = data[os.write(fd, data) :]
+    write_all(fd, encode(message))
+
+
+def write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def read_exactly(fd: int, size: int) -> bytes | None:
@@ -34,13 +38,27 @@ def read_exactly(fd: int, size: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def read(fd: int) -> Any | None:
-    """The next frame's message, or None at end of file."""
+def read_body(fd: int) -> bytes | None:
+    """The next frame's body (JSON bytes), or None at end of file."""
     header = read_exactly(fd, HEADER.size)
     if header is None:
         return None
     (size,) = HEADER.unpack(header)
     if size > MAX_FRAME:
         raise ValueError(f"a frame of {size} bytes is over the limit")
-    body = read_exactly(fd, size)
+    return read_exactly(fd, size)
+
+
+def read(fd: int) -> Any | None:
+    """The next frame's message, or None at end of file."""
+    body = read_body(fd)
     return None if body is None else json.loads(body)
+
+
+def complete(data: bytearray) -> tuple[bytes, int] | None:
+    """The body of the first frame `data` holds and where that frame ends, once whole."""
+    if len(data) < HEADER.size:
+        return None
+    (size,) = HEADER.unpack_from(data)
+    end = HEADER.size + size
+    return (bytes(data[HEADER.size : end]), end) if len(data) >= end else None

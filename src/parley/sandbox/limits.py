@@ -11,11 +11,12 @@ MAX_TIMEOUT = 30.0
 
 
 class Isolation(enum.StrEnum):
-    """Strongest first. `namespaces`: each call in its own pid and mount namespace, in a
-    network namespace with no interfaces (unless the bot allows hosts), a read-only view of
-    the file system with only a fresh tmpfs writable, as `nobody` (root) or without any
-    capability (a user namespace, for a normal user). `processes` (the weakest): a forked
-    process with the same limits, environment and temp directory, no namespaces."""
+    """Strongest first. `namespaces`: each process (warm for one code's calls) in its own
+    pid and mount namespace, in a network namespace with no interfaces (unless the bot
+    allows hosts), a read-only view of the file system with only its tmpfs writable (emptied
+    between calls), as `nobody` (root) or without any capability (in a user namespace).
+    `processes` (the weakest): a forked process with the same limits, environment and temp
+    directory, no namespaces."""
 
     NAMESPACES = "namespaces"
     PROCESSES = "processes"
@@ -25,7 +26,7 @@ class Isolation(enum.StrEnum):
 class Limits:
     """Per call: wall-clock `timeout` (s), CPU seconds, address space (MB), processes,
     bytes of returned output, and the hosts the code may connect to (nothing by default).
-    The temp directory holds 64 MB (`worker.TMP_BYTES`)."""
+    The temp directory holds 64 MB (`process.TMP_BYTES`)."""
 
     timeout: float = DEFAULT_TIMEOUT
     cpu_seconds: int = 10

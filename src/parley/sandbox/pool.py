@@ -1,6 +1,7 @@
 """The server's side of the sandbox: long-lived worker processes (one without network, one
-for bots that allow hosts, started on first use), each forking a fresh, isolated process
-per call. A worker that dies is replaced on the next call; its calls in flight fail."""
+for bots that allow hosts, started on first use), each running calls in isolated processes
+it forks, kept warm between the calls of one code (worker.py). A worker that dies is
+replaced on the next call; its calls in flight fail."""
 
 from __future__ import annotations
 
@@ -56,6 +57,7 @@ class _Worker:
         self.level = Isolation(hello["hello"])
         self.landlock = int(hello.get("landlock") or 0)
         self.seccomp = bool(hello.get("seccomp"))
+        self.own_users = bool(hello.get("own_users"))
         self.why = str(hello.get("why") or "")
         self.pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self.reader = asyncio.create_task(self._read())
@@ -90,12 +92,17 @@ class _Worker:
         return self.process.returncode is None and not self.reader.done()
 
     async def call(self, job_id: int, message: dict[str, Any], wait: float) -> dict[str, Any]:
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        """The worker's reply to the job; TimeoutError after `wait` seconds."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[dict[str, Any]] = loop.create_future()
         self.pending[job_id] = future
+        # a timer on the future itself: `wait_for` would wrap every call in a task
+        timer = loop.call_later(wait, _time_out, future)
         try:
             self.stdin.write(frames.encode({**message, "id": job_id}))
-            return await asyncio.wait_for(asyncio.shield(future), wait)
+            return await future
         finally:
+            timer.cancel()
             self.pending.pop(job_id, None)
 
     async def _read(self) -> None:
@@ -125,6 +132,11 @@ class _Worker:
         self.reader.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self.reader
+
+
+def _time_out(future: asyncio.Future[dict[str, Any]]) -> None:
+    if not future.done():
+        future.set_exception(TimeoutError())
 
 
 async def _read_frame(stream: asyncio.StreamReader) -> Any | None:
@@ -194,6 +206,8 @@ class SandboxPool(Sandbox):
                 detail = f" ({why})" if worker.level is Isolation.PROCESSES and why else ""
                 layers = [f"Landlock ABI {worker.landlock}" if worker.landlock else "no Landlock"]
                 layers.append("seccomp" if worker.seccomp else "no seccomp")
+                if worker.own_users:
+                    layers.append("a user namespace per process")
                 log.info(
                     "code sandbox isolation: %s, %s%s",
                     worker.level.value, ", ".join(layers), detail,

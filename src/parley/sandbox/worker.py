@@ -3,91 +3,96 @@
 The pool starts it with an empty environment. It isolates itself once (its own mount
 namespace with the whole file system read-only, no network unless NETWORK is `online`, and
 a user namespace when not root), says what it reached in a hello frame, then serves jobs
-read from stdin, concurrently. It keeps `SPARES` calls ready ahead of their jobs: a forked
-supervisor that has put itself in new pid and mount namespaces with a fresh tmpfs as /tmp,
-and under it the process that will run the owner's code, already pid 1 of that namespace
-(killing it kills everything it started), unprivileged, under Landlock and seccomp when
-the kernel has them, waiting on a pipe. A job goes to a ready call, straight to the code's
-process (one hop) and to its supervisor: the code's process sets the job's limits and
-environment and runs it; the supervisor enforces the deadline and the output cap and answers
-with one frame; the worker forwards it to stdout. Spares are forked while no call runs (a
-fork would hold up a reply) and no job is arriving, or when none is left. The code's
-process holds only the read end of its job pipe and the write end of its result pipe.
+read from stdin, concurrently, each in a sandboxed process (process.py).
+
+A process serves one code only: the first job of a key (`job_key`: the bot, its code and
+its sandbox settings) takes a spare, a process forked ahead of any job and already
+isolated; after answering, the process stays warm for the next job of that key, which
+then costs a job frame in and a reply frame out over pipes, the code already loaded
+(warm.py decides how many stay, and for how long). A job whose key's processes are all
+busy waits up to `_WAIT_FOR_WARM` for one, then takes a fresh one. A process is never
+shared between keys. The worker enforces each call's deadline and output cap; a call that
+crosses one, or whose process dies or leaves anything behind, gets its process ended (the
+next call of its key gets another). Spares are forked while no call runs (a fork would
+hold up a reply) and no job is arriving, or when none is left.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import gc
+import hashlib
 import json
 import os
-import resource
 import select
 import selectors
 import shutil
 import signal
-import socket
 import sys
 import tempfile
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from parley.sandbox import frames
 from parley.sandbox.limits import Isolation
+from parley.sandbox.process import (
+    OUT_OF_CPU,
+    Layers,
+    only_fds,
+    own_users_work,
+    python_dirs,
+    supervise,
+)
+from parley.sandbox.warm import WarmSet
 
-NOBODY = 65534
 SPARES = 2
-"""Calls set up ahead of their jobs, so a job starts at once."""
+"""Processes set up ahead of any job, so a key's first job starts at once."""
 _IDLE_BEFORE_FORK = 0.002
 """Seconds without a job before a spare is forked: a caller's next job is often on its way."""
-TMP_BYTES = 64 * 1024 * 1024
-"""The size of a call's temp directory (and of any file it writes)."""
-_PRINTED_KEPT = 8192
-_cleanups: list[Callable[[], None]] = []
-"""What a supervisor does after answering."""
-_state: dict[str, Any] = {
-    "level": Isolation.PROCESSES.value,
-    "root": os.geteuid() == 0,
-    "online": False,
-    "landlock": 0,
-    "seccomp": False,
-}
-_SYSTEM_READ = (
-    "/usr", "/lib", "/lib64", "/lib32", "/bin", "/proc", "/dev/urandom", "/dev/random",
-    "/dev/zero", "/etc/ssl", "/etc/ca-certificates", "/etc/pki", "/etc/resolv.conf",
-    "/etc/hosts", "/etc/nsswitch.conf", "/etc/gai.conf", "/etc/host.conf", "/etc/protocols",
-    "/etc/services", "/etc/localtime", "/etc/mime.types",
-)  # fmt: skip
-"""Besides Python's own directories, what code may read under Landlock."""
+_WAIT_FOR_WARM = 0.05
+"""Seconds a job waits for one of its key's busy processes (short calls free one within a
+millisecond) before it gets a fresh process (a long call must not hold up the next)."""
+REPLY_OVERHEAD = 64 * 1024
+"""Room in a reply for what is not the code's output (printed text, a traceback)."""
 
 
 def main() -> None:
     level, network = sys.argv[1], sys.argv[2]
-    _state["online"] = network == "online"
-    reached, why = _isolate(level, offline=network != "online")
-    _state["level"] = reached
+    online, root = network == "online", os.geteuid() == 0  # before a user namespace
+    reached, why = _isolate(level, offline=not online)
     if reached == Isolation.PROCESSES:
         _sweep_temp_dirs()
-    _state["landlock"] = _landlock_abi()
-    _state["seccomp"] = _seccomp()
+    layers = Layers(
+        namespaces=reached == Isolation.NAMESPACES,
+        root=root,
+        online=online,
+        landlock=_landlock_abi(),
+        seccomp=_seccomp(),
+    )
+    layers = dataclasses.replace(layers, own_users=own_users_work(layers))
     _preload()
+    gc.freeze()  # forked processes then leave the worker's objects' pages shared
     hello = {
         "hello": reached,
         "why": why,
-        "landlock": _state["landlock"],
-        "seccomp": _state["seccomp"],
+        "landlock": layers.landlock,
+        "seccomp": layers.seccomp,
+        "own_users": layers.own_users,
         "pid": os.getpid(),
     }
     frames.write(1, hello)
-    _serve()
+    _Worker(layers).serve()
 
 
 def _sweep_temp_dirs(older_than: float = 3600.0) -> None:
-    """Temp dirs of calls whose supervisor was killed before it could remove them (without
-    namespaces a call's temp dir is a real directory); a call lasts 30 s at most, so an hour
-    old one belongs to nobody."""
+    """Temp dirs of processes whose supervisor was killed before it could remove them
+    (without namespaces a process's temp dir is a real directory); a process touches its
+    own at every call and ends after 5 idle minutes, so one untouched for an hour belongs
+    to nobody."""
     cutoff = time.time() - older_than
     base = tempfile.gettempdir()
     for name in os.listdir(base):
@@ -102,7 +107,7 @@ def _isolate(level: str, *, offline: bool) -> tuple[str, str]:
         return Isolation.PROCESSES.value, "asked for"
     from parley.sandbox import _linux as linux
 
-    root = bool(_state["root"])
+    root = os.geteuid() == 0
     uid, gid = os.geteuid(), os.getegid()
     flags = linux.CLONE_NEWNS | (linux.CLONE_NEWNET if offline else 0)
     try:
@@ -115,15 +120,13 @@ def _isolate(level: str, *, offline: bool) -> tuple[str, str]:
         if root:
             _expose_python()
         linux.read_only_tree("/")
+        with contextlib.suppress(OSError):
+            # the supervisors write their user namespaces' maps here; the code's process
+            # mounts a read-only /proc of its own over it
+            linux.writable("/proc")
     except OSError as exc:
         return Isolation.PROCESSES.value, f"namespaces are not available: {exc}"
     return Isolation.NAMESPACES.value, ""
-
-
-def _python_dirs() -> list[str]:
-    """Where Python and the importable packages live."""
-    found = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *sys.path}
-    return sorted({os.path.realpath(d) for d in found if d and os.path.isdir(d)})
 
 
 def _expose_python() -> None:
@@ -133,7 +136,7 @@ def _expose_python() -> None:
     from parley.sandbox import _linux as linux
 
     hidden: dict[str, list[str]] = {}
-    for path in _python_dirs():
+    for path in python_dirs():
         closed = _first_closed(path)
         if closed is not None:
             hidden.setdefault(closed, []).append(path)
@@ -203,198 +206,327 @@ def _preload() -> None:
     import parley.sandbox.run  # noqa: F401
 
 
+def job_key(job: dict[str, Any]) -> str:
+    """Jobs that may share a process: the same owner (a bot in one environment), code,
+    entry, environment and limits."""
+    identity = [
+        job.get("owner", ""), job["filename"], job["source"], job["entry"],
+        job.get("env") or {}, job["limits"],
+    ]  # fmt: skip
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+
+
 @dataclass(slots=True)
-class _Spare:
-    """A call ready before its job: a supervisor and, under it, the isolated process that
-    will run the code, both waiting on pipes."""
+class _Job:
+    body: bytes
+    job: dict[str, Any]
+    since: float
 
-    pid: int
+
+@dataclass(slots=True)
+class _Call:
+    id: int
+    limits: dict[str, Any]
+    deadline: float
+    received: bytearray = field(default_factory=bytearray)
+    lost: bool = False
+    """The code's process is gone without answering: its supervisor will say how."""
+
+
+@dataclass(eq=False, slots=True)
+class _Process:
+    """A sandboxed process as the worker holds it: its supervisor and four pipes."""
+
+    supervisor: int
+    control: int
+    """Closing it ends the process (the supervisor kills the code's process)."""
+    status: int
+    """The supervisor's one frame: how the code's process ended."""
     jobs: int
-    """The supervisor's copy of the job (for its deadline and output cap)."""
-    code_jobs: int
-    """The job straight to the process that runs the code: one hop, not two."""
     replies: int
+    key: str = ""
+    calls: int = 0
+    idle_since: float = 0.0
+    call: _Call | None = None
+    ended: bool = False
 
 
-def _serve() -> None:
-    selector = selectors.DefaultSelector()
-    selector.register(0, selectors.EVENT_READ, None)
-    spares: deque[_Spare] = deque(_spare() for _ in range(SPARES))
-    exited: list[int] = []  # supervisors that answered, to reap once they are gone
-    while True:
+_Handler = Callable[[_Process], None]
+
+
+class _Worker:
+    def __init__(self, layers: Layers) -> None:
+        self.layers = layers
+        self.selector = selectors.DefaultSelector()
+        self.selector.register(0, selectors.EVENT_READ, None)
+        self.warm: WarmSet[_Process] = WarmSet()
+        self.spares: deque[_Process] = deque()
+        self.running: set[_Process] = set()
+        self.waiting: dict[str, deque[_Job]] = {}  # jobs of keys whose processes are busy
+        self.supervisors: list[int] = []  # of ended processes, to reap once they are gone
+        self.top_up = True  # False after a spare died unused, until the next job
+
+    def serve(self) -> None:
+        self.spares.extend(self._fork() for _ in range(SPARES))
+        while True:
+            events = self.selector.select(self._timeout())
+            if not events and self._spare_wanted():
+                self.spares.append(self._fork())
+            for key, _ in events:
+                if key.data is None:
+                    if not self._job():
+                        return  # the server is gone; every process dies with us
+                elif self.selector.get_map().get(key.fd) is key:  # not ended meanwhile
+                    handler, process = key.data
+                    handler(process)
+            now = time.monotonic()
+            self._expire(now)
+            self._reap()
+
+    def _spare_wanted(self) -> bool:
         # A fork holds up this loop for a moment, so spares are forked when no call runs
-        # (a reply would wait) and no job has come for a moment (it would wait), or at once
-        # when none is left.
-        running = len(selector.get_map()) - 1
-        if len(spares) < (SPARES if running == 0 else 1):
-            events = selector.select(timeout=_IDLE_BEFORE_FORK if spares else 0)
-            if not events:
-                spares.append(_spare())
-                continue
-        else:
-            events = selector.select(timeout=1.0 if exited else None)
-        for key, _ in events:
-            if key.data is None:
-                job = frames.read(0)
-                if job is None:
-                    return  # the server is gone; supervisors and spares die with us
-                spare = spares.popleft() if spares else _spare()
-                # A dead child or supervisor: its reply pipe says why (or ends: "died").
-                for fd in (spare.code_jobs, spare.jobs):
-                    with contextlib.suppress(OSError):
-                        frames.write(fd, job)
-                    os.close(fd)
-                selector.register(
-                    spare.replies, selectors.EVENT_READ, (job["id"], spare.pid, bytearray())
-                )
-                continue
-            job_id, pid, buffer = key.data
-            chunk = os.read(key.fd, 1 << 16)
-            buffer += chunk
-            body = _frame(buffer)
-            if chunk and body is None:
-                continue
-            selector.unregister(key.fd)
-            os.close(key.fd)
-            try:
-                reply = json.loads(body) if body is not None else None
-            except ValueError:
-                reply = None
-            if not isinstance(reply, dict):
-                reply = {"ok": False, "error": "the sandbox supervisor died"}
-            frames.write(1, {**reply, "id": job_id})
-            exited.append(pid)
-        exited[:] = [pid for pid in exited if os.waitpid(pid, os.WNOHANG) == (0, 0)]
+        # (a reply would wait) and no job has come for a moment, or when none is left.
+        return self.top_up and len(self.spares) < (1 if self.running else SPARES)
 
+    def _timeout(self) -> float | None:
+        times = [process.call.deadline for process in self.running if process.call]
+        if (expiry := self.warm.next_expiry()) is not None:
+            times.append(expiry)
+        times.extend(waiting[0].since + _WAIT_FOR_WARM for waiting in self.waiting.values())
+        timeout = max(0.0, min(times) - time.monotonic()) if times else None
+        if self._spare_wanted():
+            fork_in = _IDLE_BEFORE_FORK if self.spares else 0.0
+            timeout = fork_in if timeout is None else min(timeout, fork_in)
+        if self.supervisors:
+            timeout = 1.0 if timeout is None else min(timeout, 1.0)
+        return timeout
 
-def _spare() -> _Spare:
-    jobs_r, jobs_w = os.pipe()
-    code_jobs_r, code_jobs_w = os.pipe()
-    replies_r, replies_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        _only_fds(jobs_r, code_jobs_r, replies_w)
-        _supervisor(jobs_r, code_jobs_r, replies_w)
-    os.close(jobs_r)
-    os.close(code_jobs_r)
-    os.close(replies_w)
-    return _Spare(pid, jobs_w, code_jobs_w, replies_r)
+    def _fork(self) -> _Process:
+        control_r, control_w = os.pipe()
+        status_r, status_w = os.pipe()
+        jobs_r, jobs_w = os.pipe()
+        replies_r, replies_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            only_fds(control_r, status_w, jobs_r, replies_w)
+            supervise(self.layers, control_r, status_w, jobs_r, replies_w)
+        for fd in (control_r, status_w, jobs_r, replies_w):
+            os.close(fd)
+        process = _Process(pid, control_w, status_r, jobs_w, replies_r)
+        self._watch(replies_r, self._on_reply, process)
+        self._watch(status_r, self._on_status, process)
+        return process
 
+    def _watch(self, fd: int, handler: _Handler, process: _Process) -> None:
+        self.selector.register(fd, selectors.EVENT_READ, (handler, process))
 
-def _only_fds(*keep: int) -> None:
-    """Point 0-2 at /dev/null and close every other descriptor but `keep`."""
-    null = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        if fd not in keep:
-            os.dup2(null, fd)
-    last = 2
-    for fd in sorted(keep):
-        os.closerange(last + 1, fd)
-        last = fd
-    os.closerange(last + 1, 65536)
+    def _job(self) -> bool:
+        body = frames.read_body(0)
+        if body is None:
+            return False
+        job = _Job(body, json.loads(body), time.monotonic())
+        self.top_up = True
+        key = job_key(job.job)
+        process = self.warm.take(key)
+        if process is None and self.warm.count(key) >= self.warm.per_key:
+            self.waiting.setdefault(key, deque()).append(job)  # one is free in a moment
+            return True
+        self._start(process or self._fresh(key), job)
+        return True
 
+    def _fresh(self, key: str) -> _Process:
+        process = self.spares.popleft() if self.spares else self._fork()
+        self.warm.adopt(process, key)
+        return process
 
-def _supervisor(jobs: int, code_jobs: int, out: int) -> None:
-    """A forked supervisor: sets up the call's isolation and the process that runs the code,
-    waits for the job, then enforces the deadline and the output cap; never returns."""
-    reply: dict[str, Any]
-    try:
-        from parley.sandbox import _linux as linux
+    def _start(self, process: _Process, job: _Job, *, retry: bool = True) -> None:
+        limits = job.job["limits"]
+        process.calls += 1
+        deadline = time.monotonic() + float(limits["timeout"])
+        process.call = _Call(job.job["id"], limits, deadline)
+        self.running.add(process)
+        try:
+            frames.write_all(process.jobs, frames.HEADER.pack(len(job.body)) + job.body)
+        except OSError:
+            if not retry:
+                self._lose(process)
+                return
+            # it died while idle and never read the job: nothing ran, a fresh one runs it
+            process.call = None
+            self.running.discard(process)
+            self._end(process)
+            self._start(self._fresh(process.key), job, retry=False)
 
-        linux.die_with_parent(signal.SIGKILL)
-        reply = _supervise(jobs, code_jobs)
-    except BaseException as exc:
-        reply = {"ok": False, "error": f"the sandbox failed: {type(exc).__name__}: {exc}"}
-    try:
-        frames.write(out, reply)
-        for cleanup in _cleanups:
-            cleanup()
-    finally:
-        os._exit(0)
+    def _free(self, process: _Process) -> None:
+        """`process` answered and is clean: the next job waiting for its key, else idle."""
+        waiting = self.waiting.get(process.key)
+        if waiting and process.calls < self.warm.calls:
+            job = waiting.popleft()
+            if not waiting:
+                del self.waiting[process.key]
+            self._start(process, job)
+            return
+        for ended in self.warm.release(process, time.monotonic()):
+            self._end(ended)
 
+    def _refill(self, key: str, now: float | None = None) -> None:
+        """Fresh processes for the jobs waiting for `key`: while it has room for one, or
+        (given `now`) for those that waited `_WAIT_FOR_WARM` (a long call holds its own)."""
+        waiting = self.waiting.get(key)
+        while waiting and (
+            self.warm.count(key) < self.warm.per_key
+            or (now is not None and waiting[0].since + _WAIT_FOR_WARM <= now)
+        ):
+            self._start(self._fresh(key), waiting.popleft())
+        if not waiting:
+            self.waiting.pop(key, None)
 
-def _supervise(jobs: int, code_jobs: int) -> dict[str, Any]:
-    namespaces = _state["level"] == Isolation.NAMESPACES
-    if namespaces:
-        from parley.sandbox import _linux as linux
-
-        linux.unshare(linux.CLONE_NEWPID | linux.CLONE_NEWNS)
-        options = f"size={TMP_BYTES},mode=1777"
-        linux.mount("tmpfs", "/tmp", "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, options)
-        workdir = "/tmp"
-    else:
-        workdir = tempfile.mkdtemp(prefix="parley-code-")
-        if _state["root"]:
-            os.chown(workdir, NOBODY, NOBODY)
-    results_r, results_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        _only_fds(code_jobs, results_w)
-        _child(code_jobs, results_w, workdir, namespaces)
-    os.close(code_jobs)
-    os.close(results_w)
-    _cleanups.append(lambda: _reap(pid))
-    if not namespaces:
-        _cleanups.append(lambda: shutil.rmtree(workdir, ignore_errors=True))
-    job = frames.read(jobs)
-    if job is None:  # the worker is gone: the child dies with us
-        for cleanup in _cleanups:
-            cleanup()
-        os._exit(0)
-    return _collect(job, pid, results_r)
-
-
-def _reap(pid: int) -> None:
-    """End the call's process and whatever it started (its namespace, or its group)."""
-    _kill_group(pid)
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, 0)
-
-
-def _collect(job: dict[str, Any], pid: int, reader: int) -> dict[str, Any]:
-    """The child's reply as soon as its frame is complete (the caller reaps the child after
-    answering), or why there is none: the deadline, the output cap, its death."""
-    limits = job["limits"]
-    timeout = float(limits["timeout"])
-    cap = int(limits["max_output_bytes"]) + 65536
-    deadline, data, problem = time.monotonic() + timeout, bytearray(), None
-    while (body := _frame(data)) is None:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            problem = f"the code ran over its {timeout:g} s deadline and was killed"
-            break
-        ready, _, _ = select.select([reader], [], [], left)
-        if not ready:
-            continue
-        chunk = os.read(reader, 1 << 16)
+    def _on_reply(self, process: _Process, *, ending: bool = False) -> None:
+        call = process.call
+        try:
+            chunk = os.read(process.replies, 1 << 16)
+        except OSError:
+            chunk = b""
+        if call is None:  # idle: nothing may come (an end of file: it died)
+            self._end(process)
+            return
         if not chunk:
-            break
-        data += chunk
-        if len(data) > cap:
-            problem = f"the code's output is over the {limits['max_output_bytes']} byte limit"
-            break
-    if problem is not None:
-        return {"ok": False, "error": problem}
-    if body is not None:
-        with contextlib.suppress(ValueError):
-            reply = json.loads(body)
-            if isinstance(reply, dict):  # the code may write a frame of its own: not trusted
-                return reply
-    _kill_group(pid)
-    _, status = os.waitpid(pid, 0)
-    return {"ok": False, "error": _death(status, limits)}
+            self._lose(process)
+            return
+        call.received += chunk
+        if len(call.received) > int(call.limits["max_output_bytes"]) + REPLY_OVERHEAD:
+            limit = call.limits["max_output_bytes"]
+            self._answer(process, _failed(f"the code's output is over the {limit} byte limit"))
+            self._end(process)
+            return
+        whole = frames.complete(call.received)
+        if whole is None:
+            return
+        body, end = whole
+        reply, retire = _unwrap(body, call.id, extra=len(call.received) > end)
+        self._answer(process, reply)
+        if retire is not None or ending:
+            self._end(process)
+        else:
+            self._free(process)
+
+    def _on_status(self, process: _Process) -> None:
+        """The code's process ended: the answer to its call, if it had one, says how."""
+        if process.call is not None and not process.call.lost:
+            self._drain(process)  # its reply may still be in the pipe
+            if process.ended:
+                return
+        try:
+            report = frames.read(process.status)
+        except (OSError, ValueError):
+            report = None
+        if process.call is not None:
+            self._answer(process, _failed(_why(report, process.call.limits)))
+        self._end(process)
+
+    def _drain(self, process: _Process) -> None:
+        """Read what the code's process wrote before it ended, up to its whole reply."""
+        while (
+            (call := process.call) is not None
+            and not (call.lost or process.ended)
+            and select.select([process.replies], [], [], 0)[0]
+        ):
+            self._on_reply(process, ending=True)
+
+    def _lose(self, process: _Process) -> None:
+        """The code's process is gone without its answer: its supervisor will say why."""
+        assert process.call is not None
+        process.call.lost = True
+        self._unwatch(process.replies)
+        _close(process.control)  # ends it, if it only closed its pipe
+        process.control = -1  # closed: its number may soon be another pipe's
+
+    def _answer(self, process: _Process, reply: dict[str, Any]) -> None:
+        assert process.call is not None
+        frames.write(1, {**reply, "id": process.call.id})
+        process.call = None
+        self.running.discard(process)
+
+    def _expire(self, now: float) -> None:
+        for process in [p for p in self.running if p.call and p.call.deadline <= now]:
+            assert process.call is not None
+            timeout = float(process.call.limits["timeout"])
+            problem = f"the code ran over its {timeout:g} s deadline and was killed"
+            self._answer(process, _failed(problem))
+            self._end(process)
+        for process in self.warm.expired(now):
+            self._end(process)
+        for key in list(self.waiting):
+            self._refill(key, now)
+
+    def _end(self, process: _Process) -> None:
+        """End `process`: closing its control pipe has its supervisor kill the code's."""
+        if process.ended:
+            return
+        process.ended = True
+        if process.call is not None:
+            self._answer(process, _failed("the sandbox process ended"))
+        self.warm.discard(process)
+        if process in self.spares:  # died before any job: no new spare until a job comes
+            self.spares.remove(process)
+            self.top_up = False
+        for fd in (process.replies, process.status):
+            self._unwatch(fd)
+        for fd in (process.replies, process.status, process.control, process.jobs):
+            _close(fd)
+        self.supervisors.append(process.supervisor)
+        self._refill(process.key)
+
+    def _unwatch(self, fd: int) -> None:
+        with contextlib.suppress(KeyError, ValueError):
+            self.selector.unregister(fd)
+
+    def _reap(self) -> None:
+        alive = []
+        for pid in self.supervisors:
+            with contextlib.suppress(ChildProcessError):
+                if os.waitpid(pid, os.WNOHANG) == (0, 0):
+                    alive.append(pid)
+        self.supervisors = alive
 
 
-def _frame(data: bytearray) -> bytes | None:
-    """The body of the complete frame `data` holds, if it holds one."""
-    if len(data) < frames.HEADER.size:
-        return None
-    (size,) = frames.HEADER.unpack_from(data)
-    end = frames.HEADER.size + size
-    return bytes(data[frames.HEADER.size : end]) if len(data) >= end else None
+def _close(fd: int) -> None:
+    if fd >= 0:
+        with contextlib.suppress(OSError):
+            os.close(fd)
 
 
-def _death(status: int, limits: dict[str, Any]) -> str:
+def _unwrap(body: bytes, call_id: int, *, extra: bool) -> tuple[dict[str, Any], str | None]:
+    """The reply in a code process's frame, and why the process must not go on (None: it
+    may). The code may write a frame of its own: one that is not exactly the expected
+    answer fails the call and ends the process."""
+    try:
+        frame = json.loads(body)
+    except ValueError:
+        frame = None
+    if (
+        extra
+        or not isinstance(frame, dict)
+        or frame.get("id") != call_id
+        or not isinstance(frame.get("reply"), dict)
+        or "retire" not in frame
+    ):
+        return _failed("the code's process wrote to the sandbox's pipe"), "broken"
+    retire = frame["retire"]
+    return frame["reply"], None if retire is None else str(retire)
+
+
+def _failed(reason: str) -> dict[str, Any]:
+    return {"ok": False, "error": reason}
+
+
+def _why(report: Any, limits: dict[str, Any]) -> str:
+    """How the code's process ended, from its supervisor's report."""
+    if not isinstance(report, dict):
+        return "the sandbox supervisor died"
+    if "status" not in report:
+        return str(report.get("error") or "the sandbox supervisor died")
+    status = int(report["status"])
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
         if sig == signal.SIGXCPU:
@@ -402,134 +534,10 @@ def _death(status: int, limits: dict[str, Any]) -> str:
         if sig == signal.SIGXFSZ:
             return "the code wrote a file over the temp directory's size limit and was killed"
         return f"the code's process was killed by {signal.Signals(sig).name}"
-    return f"the code's process exited with status {os.WEXITSTATUS(status)} and no answer"
-
-
-def _kill_group(pid: int) -> None:
-    for kill in (os.killpg, os.kill):
-        with contextlib.suppress(OSError):
-            kill(pid, signal.SIGKILL)
-
-
-def _child(jobs: int, out: int, workdir: str, namespaces: bool) -> None:
-    """The process that runs the owner's code: isolated and unprivileged before its job
-    arrives; never returns."""
-    me = os.getpid()
-    try:
-        from parley.sandbox import _linux as linux
-
-        linux.die_with_parent(signal.SIGKILL)
-        os.setsid()  # its own process group: kill(0) and killpg reach only the call
-        if namespaces:
-            flags = linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC | linux.MS_RDONLY
-            linux.mount("proc", "/proc", "proc", flags)
-        os.chdir(workdir)
-        _drop_privileges()
-        if _state["landlock"]:
-            read = [*_python_dirs(), *_SYSTEM_READ]
-            if not namespaces:  # without a pid namespace /proc shows the server's processes
-                read.remove("/proc")
-            linux.landlock(read, [workdir, os.devnull], tcp=bool(_state["online"]))
-        if _state["seccomp"]:
-            linux.refuse_syscalls()
-        job = frames.read(jobs)
-        if job is None:
-            os._exit(0)
-        os.close(jobs)
-        _limit(job["limits"])
-        os.environ.clear()
-        os.environ.update({**job.get("env", {}), "HOME": workdir, "TMPDIR": workdir})
-        tempfile.tempdir = workdir
-        _guard_network(list(job["limits"].get("allowed_hosts") or ()))
-        printed = _Printed()
-        sys.stdout = sys.stderr = printed
-        from parley.sandbox.run import dump, execute
-
-        reply = execute(job)
-        if os.getpid() != me:  # a process the code forked returned here: it has no say
-            os._exit(0)
-        reply["printed"] = printed.text()
-        body = dump(reply, int(job["limits"]["max_output_bytes"]))
-    except BaseException as exc:
-        if os.getpid() != me:
-            os._exit(0)
-        body = json.dumps({"ok": False, "error": f"the sandbox failed: {exc}"}).encode()
-    try:
-        view = memoryview(frames.HEADER.pack(len(body)) + body)
-        while view:
-            view = view[os.write(out, view) :]
-    finally:
-        os._exit(0)
-
-
-def _limit(limits: dict[str, Any]) -> None:
-    cpu = int(limits["cpu_seconds"])
-    memory = int(limits["memory_mb"]) * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (TMP_BYTES, TMP_BYTES))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
-    if _state["root"] or _state["level"] == Isolation.NAMESPACES:
-        # counted per user and user namespace: only sandboxed processes count
-        resource.setrlimit(resource.RLIMIT_NPROC, (int(limits["processes"]),) * 2)
-
-
-def _drop_privileges() -> None:
-    from parley.sandbox import _linux as linux
-
-    if _state["root"]:
-        os.setgroups([])
-        os.setgid(NOBODY)
-        os.setuid(NOBODY)
-    elif _state["level"] == Isolation.NAMESPACES:
-        linux.drop_capabilities()  # root of its user namespace no more
-    linux.no_new_privileges()
-
-
-def _guard_network(allowed: list[str]) -> None:
-    """Only the bot's allowed hosts: connections elsewhere raise PermissionError (an audit
-    hook, under the network namespace when there is one)."""
-    names = {host.lower() for host in allowed}
-    addresses = set(names)
-    for host in names:
-        with contextlib.suppress(OSError):
-            addresses.update(str(info[4][0]) for info in socket.getaddrinfo(host, None))
-
-    def hook(event: str, args: tuple[Any, ...]) -> None:
-        if event in ("socket.connect", "socket.sendto", "socket.sendmsg"):
-            address = args[-1] if event != "socket.connect" else args[1]
-            host = address[0] if isinstance(address, tuple) else address
-        elif event in ("socket.getaddrinfo", "socket.gethostbyname"):
-            host = args[0]
-        else:
-            return
-        if isinstance(host, bytes):
-            host = host.decode(errors="replace")
-        if str(host).lower() not in addresses:
-            raise PermissionError(f"network access to {host!r} is not allowed in the sandbox")
-
-    sys.addaudithook(hook)
-
-
-class _Printed:
-    """What the code prints: the first few KB are kept for the invocation log."""
-
-    def __init__(self) -> None:
-        self._parts: list[str] = []
-        self._size = 0
-
-    def write(self, text: str) -> int:
-        if self._size < _PRINTED_KEPT:
-            self._parts.append(text[: _PRINTED_KEPT - self._size])
-        self._size += len(text)
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-    def text(self) -> str:
-        return "".join(self._parts)
+    code = os.WEXITSTATUS(status)
+    if code == OUT_OF_CPU:
+        return f"the code used up its {limits['cpu_seconds']} s of CPU and was stopped"
+    return f"the code's process exited with status {code} and no answer"
 
 
 if __name__ == "__main__":
