@@ -6,6 +6,8 @@ PostgreSQL tests each get a fresh database on the server at `PARLEY_TEST_POSTGRE
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import os
 import socket
@@ -18,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 import parley.storage.sqlite
-from parley.storage import MemoryStore, SqliteStore, SqlStore, Store, create_store
+from parley.storage import MemoryStore, PgStore, SqliteStore, SqlStore, Store, create_store
 
 POSTGRES_URL = os.environ.get(
     "PARLEY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -79,9 +81,11 @@ async def store(store_url: str) -> AsyncIterator[Store]:
 
 @pytest.fixture
 def fail_on_invocation_insert(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, store_url: str
 ) -> Callable[[Store], contextlib.AbstractContextManager[None]]:
-    """Make the last write of a save (the invocation log) raise `RuntimeError("injected")`."""
+    """Make the last write of a save (the invocation log) fail with "injected failure": a
+    `RuntimeError` in the store's own code, or on PostgreSQL the database's own error (a
+    trigger), which the asyncpg store reports as `StorageError`."""
 
     @contextlib.contextmanager
     def failing(store: Store) -> Iterator[None]:
@@ -94,6 +98,13 @@ def fail_on_invocation_insert(
             with monkeypatch.context() as patch:
                 patch.setattr(parley.storage.sqlite, "_last_id", _raise_injected)
                 yield
+            return
+        if isinstance(store, PgStore):
+            _run_sql(store_url, _FAIL_ON_INVOCATION_INSERT)
+            try:
+                yield
+            finally:
+                _run_sql(store_url, "DROP FUNCTION parley_injected_failure() CASCADE")
             return
         assert isinstance(store, SqlStore)
 
@@ -114,3 +125,26 @@ def fail_on_invocation_insert(
 
 def _raise_injected(*args: object) -> None:
     raise RuntimeError("injected failure: invocations")
+
+
+_FAIL_ON_INVOCATION_INSERT = """
+CREATE FUNCTION parley_injected_failure() RETURNS trigger LANGUAGE plpgsql AS
+$$ BEGIN RAISE EXCEPTION 'injected failure: invocations'; END $$;
+CREATE TRIGGER parley_injected_failure BEFORE INSERT ON invocations
+FOR EACH ROW EXECUTE FUNCTION parley_injected_failure();
+"""
+
+
+def _run_sql(url: str, sql: str) -> None:
+    """`sql` on a connection of its own, from a synchronous fixture inside a running loop: on
+    a thread with a loop of its own. The store's connections are idle meanwhile."""
+
+    async def run() -> None:
+        connection = await asyncpg.connect(url)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as thread:
+        thread.submit(lambda: asyncio.run(run())).result()

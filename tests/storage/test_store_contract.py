@@ -63,6 +63,10 @@ def turn(
     )
 
 
+INJECTED = (RuntimeError, StorageError)
+"""What `fail_on_invocation_insert` raises: the store's code failing, or the database."""
+
+
 async def footprint(store: Store, conv: Conversation) -> tuple[object, ...]:
     """Everything a save of `conv` could have touched."""
     return (
@@ -289,9 +293,9 @@ async def test_failure_midway_rolls_back_the_whole_turn(
     before = await footprint(store, first)
 
     with fail_on_invocation_insert(store):
-        with pytest.raises(RuntimeError, match="injected failure"):
+        with pytest.raises(INJECTED, match="injected failure"):
             await store.save_turn(turn(replace(first, node="changed"), user=User("u1", name="x")))
-        with pytest.raises(RuntimeError, match="injected failure"):
+        with pytest.raises(INJECTED, match="injected failure"):
             await store.save_turn(turn(new))
 
     assert await footprint(store, first) == before
@@ -546,7 +550,7 @@ async def test_answer_is_rolled_back_with_a_turn_that_fails_midway(
 
     with fail_on_invocation_insert(store):
         for record in records:
-            with pytest.raises(RuntimeError, match="injected failure"):
+            with pytest.raises(INJECTED, match="injected failure"):
                 await store.save_turn(record)
 
     assert await store.get_answer("bot", "c1", "m1") is None

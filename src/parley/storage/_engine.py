@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -24,7 +26,8 @@ _MIGRATION_LOCK = 0x7061726C6579
 
 
 def normalise_url(url: str) -> sa.URL:
-    """`sqlite:///path` and `postgresql://...` (also `postgres://`) with our async drivers."""
+    """`sqlite:///path` and `postgresql://...` (also `postgres://`, and `postgresql+sqlalchemy://`,
+    which `create_store` gives to the SQLAlchemy store) with our async drivers."""
     try:
         parsed = sa.make_url(url)
     except sa.exc.ArgumentError as exc:
@@ -92,6 +95,19 @@ async def upgrade(engine: AsyncEngine) -> None:
             if not _sqlite_busy(engine.url, exc, attempt):
                 raise
             await asyncio.sleep(_backoff(attempt))
+
+
+async def upgrade_with(connect: Callable[[], Awaitable[Any]]) -> None:
+    """`upgrade` for PostgreSQL on connections from `connect` (an asyncpg connection): the
+    asyncpg store migrates with its own connection settings, through an engine of its own that
+    is gone afterwards."""
+    engine = create_async_engine(
+        "postgresql+asyncpg://", async_creator=connect, poolclass=sa.NullPool
+    )
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
 
 
 def upgrade_sqlite_file(url: sa.URL) -> None:

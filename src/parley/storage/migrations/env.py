@@ -1,6 +1,6 @@
 """Alembic environment for parley's schema.
 
-`SqlStore.open()` runs it with its own connection (in `config.attributes["connection"]`);
+The stores' `open()` run it with a connection of theirs (in `config.attributes["connection"]`);
 given only `sqlalchemy.url` (see `parley.storage._engine.alembic_config`) it connects itself,
 and in offline mode (`--sql`) it prints the SQL.
 """
