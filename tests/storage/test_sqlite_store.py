@@ -185,3 +185,34 @@ async def test_the_thread_checkpoints_the_log_the_loops_writes_grow(
         await store._run(lambda _db: None)  # the thread has run what was queued
     assert len(checkpoints) == 2
     assert threading.get_ident() not in checkpoints
+
+
+async def test_a_checkpoint_racing_a_write_still_lets_the_log_start_over(
+    tmp_path: Path,
+) -> None:
+    """Under load the loop writes while the thread checkpoints. A checkpoint that copied the
+    log but not the write that raced it would leave the log to grow without bound (it did:
+    a GB a minute); the thread's checkpoint waits for that write, so the next one starts the
+    log over."""
+    from parley.storage import sqlite as sqlite_module
+
+    path = tmp_path / "race.db"
+    async with SqliteStore(f"sqlite:///{path}") as store:
+        for n in range(30):
+            turn = new_turn()
+            turn.conversation.id, turn.invocations = f"c{n}", []
+            await store.save_turn(turn)
+        fast = store._fast
+        assert fast is not None
+        fast.execute("BEGIN IMMEDIATE")  # a turn's write, in progress on the loop
+        fast.execute("UPDATE conversations SET node = 'racing' WHERE id = 'c0'")
+        checkpoint = store._submit(sqlite_module._checkpoint)
+        await asyncio.sleep(0.05)  # the thread is in the checkpoint now, or will be
+        fast.execute("COMMIT")
+        await checkpoint
+        turn = new_turn()
+        turn.conversation.id, turn.invocations = "next", []
+        await store.save_turn(turn)  # the next write starts the log over
+        with contextlib.closing(sqlite3.connect(path)) as db:  # (closing the last one empties it)
+            _, frames, _ = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert 0 < frames < 20  # one turn's pages, not the 30 turns' before it

@@ -517,8 +517,13 @@ def _busy(exc: BaseException | None) -> bool:
 
 
 def _checkpoint(db: sqlite3.Connection) -> None:
-    """Copies the write-ahead log into the database file without waiting for anyone."""
-    db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    """Copies the write-ahead log into the database file and has the next write start the
+    log over. RESTART, not PASSIVE: a passive checkpoint racing the loop's steady writes
+    never finds the log fully copied at the start of a write, so the log is never reused and
+    grows without bound (a GB in a minute of load), slowing every read. RESTART holds the
+    write lock while it runs: the loop's writes find the file locked and queue behind it on
+    this thread for those few milliseconds instead."""
+    db.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
 
 
 def _log_failure(future: asyncio.Future[Any]) -> None:
