@@ -143,7 +143,7 @@ async def test_the_loops_connection_never_waits_for_a_lock_or_checkpoints(sqlite
     assert pragmas == {"busy_timeout": 0, "wal_autocheckpoint": 0, "journal_mode": "wal"}
 
 
-async def test_a_turn_finding_the_file_locked_waits_on_the_thread_not_the_loop(
+async def test_a_turn_finding_the_file_locked_waits_without_blocking_the_loop(
     tmp_path: Path,
 ) -> None:
     """Another process (a CLI deploying) holds the write lock: the turn's save waits for it
@@ -171,9 +171,9 @@ async def test_the_thread_checkpoints_the_log_the_loops_writes_grow(
     checkpoints: list[int] = []
     real = sqlite_module._checkpoint
 
-    def counted(db: sqlite3.Connection) -> None:
+    def counted(db: sqlite3.Connection, mode: str = "RESTART") -> None:
         checkpoints.append(threading.get_ident())
-        real(db)
+        real(db, mode)
 
     monkeypatch.setattr(sqlite_module, "_CHECKPOINT_EVERY", 3)
     monkeypatch.setattr(sqlite_module, "_checkpoint", counted)
@@ -216,3 +216,20 @@ async def test_a_checkpoint_racing_a_write_still_lets_the_log_start_over(
         with contextlib.closing(sqlite3.connect(path)) as db:  # (closing the last one empties it)
             _, frames, _ = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     assert 0 < frames < 20  # one turn's pages, not the 30 turns' before it
+
+
+async def test_a_lock_held_past_the_busy_timeout_is_a_storage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from parley.storage import sqlite as sqlite_module
+
+    monkeypatch.setattr(sqlite_module, "_BUSY_TIMEOUT", 0.05)
+    path = tmp_path / "held.db"
+    async with SqliteStore(f"sqlite:///{path}") as store:
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(StorageError, match="locked"):
+            await store.save_turn(new_turn())
+        other.execute("ROLLBACK")
+        other.close()
+        assert await store.get_conversation("bot", "c1") is None

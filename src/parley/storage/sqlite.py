@@ -4,10 +4,11 @@ The default store, so it is on the hot path of every turn. A turn's own statemen
 point reads of the conversation, the user and a stored answer, and its one write
 transaction) run on the event loop's connection: indexed statements that take microseconds,
 where a hop to a thread and back costs more than the statements. That connection never
-waits for a lock: a statement that finds the file locked by another connection (a CLI
-deploying, the thread's batch) goes to the database thread, which waits there. The thread's
-connection also runs everything that may be slow: migrations, pages of history and of the
-invocation log, accounts, releases, and the checkpoints of the write-ahead log. The tables
+waits inside SQLite: a statement that finds the file locked by another connection (a
+checkpoint, a CLI deploying) sleeps a moment and tries again while the loop serves other
+turns. The database thread's connection runs everything that may be slow: migrations, pages
+of history and of the invocation log, accounts, releases, and the checkpoints of the
+write-ahead log. The tables
 and the migrations are the SQL store's (`_tables.py`, Alembic), so a database file can be
 opened by either; a new file is created from `sqlite_head.sql`, and SQLAlchemy and Alembic
 are imported only to migrate a file that is not at the newest revision (`_schema.py`).
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import queue
 import sqlite3
@@ -49,9 +51,15 @@ log = logging.getLogger("parley.storage")
 
 _FAST_PRAGMAS = ("PRAGMA busy_timeout=0", "PRAGMA wal_autocheckpoint=0")
 """The loop's connection never waits for a lock and never checkpoints (the thread does)."""
+_BUSY_PAUSES = (0.001, 0.002, 0.005, 0.01, 0.02)
+"""Seconds the loop's connection sleeps between tries when the file is locked (then 0.02)."""
+_BUSY_TIMEOUT = 5.0
+"""Seconds it keeps trying, as long as the thread's connection waits (`busy_timeout`)."""
 _CHECKPOINT_EVERY = 200
 """The loop's commits between two checkpoints on the database thread (a turn writes a few
 pages; SQLite's own default is every 1,000 pages)."""
+_RESTART_EVERY = 1000
+"""Commits between two checkpoints that start the log over (a multiple of the above)."""
 
 
 def _insert(table: str, extra: str = "") -> str:
@@ -205,24 +213,34 @@ class SqliteStore(SqlAccounts, SqlReleases, Store):
     async def _run_here(self, work: Callable[..., T], *args: Any, writes: bool = False) -> T:
         """Run `work(db, *args)` on the event loop's own connection, for a turn's point reads
         and its write: indexed statements that take microseconds, where the hop to the thread
-        and back (two wake-ups, the GIL changing hands) cost a third of a turn's CPU. The
-        connection never waits for a lock (busy_timeout 0): when another connection holds
-        the file (a CLI deploying, the thread's batch), the call goes to the thread, which
-        waits there instead of in the loop. Checkpoints run on the thread too."""
+        and back (two wake-ups, the GIL changing hands) cost a third of a turn's CPU.
+
+        The connection never waits inside SQLite (busy_timeout 0), which would block the
+        loop: when another connection holds the write lock (a checkpoint on the thread, a
+        CLI deploying), the call sleeps a little and tries again, for up to `_BUSY_TIMEOUT`
+        seconds like the thread's connection, while the loop serves other turns. (Handing
+        it to the thread instead made the thread the writer: the next turns found its batch
+        holding the lock, followed it there, and half of all saves took the slow path.)"""
         fast = self._fast
         if fast is None:
             raise StorageError("the store is not open")
-        job = _Job(work, args, None, writes)
-        _execute(fast, [job])
-        if not job.ok and _busy(job.value):
-            return await self._run(work, *args, writes=writes)
-        if not job.ok:
-            with _translate_errors():
-                raise job.value
+        waited = 0.0
+        for attempt in itertools.count():
+            job = _Job(work, args, None, writes)
+            _execute(fast, [job])
+            if job.ok:
+                break
+            if not _busy(job.value) or waited >= _BUSY_TIMEOUT:
+                with _translate_errors():
+                    raise job.value
+            pause = _BUSY_PAUSES[min(attempt, len(_BUSY_PAUSES) - 1)]
+            await asyncio.sleep(pause)
+            waited += pause
         if writes:
             self._fast_commits += 1
             if self._fast_commits % _CHECKPOINT_EVERY == 0:
-                self._submit(_checkpoint).add_done_callback(_log_failure)
+                mode = "RESTART" if self._fast_commits % _RESTART_EVERY == 0 else "PASSIVE"
+                self._submit(_checkpoint, mode).add_done_callback(_log_failure)
         result: T = job.value
         return result
 
@@ -516,14 +534,15 @@ def _busy(exc: BaseException | None) -> bool:
     )
 
 
-def _checkpoint(db: sqlite3.Connection) -> None:
-    """Copies the write-ahead log into the database file and has the next write start the
-    log over. RESTART, not PASSIVE: a passive checkpoint racing the loop's steady writes
-    never finds the log fully copied at the start of a write, so the log is never reused and
-    grows without bound (a GB in a minute of load), slowing every read. RESTART holds the
-    write lock while it runs: the loop's writes find the file locked and queue behind it on
-    this thread for those few milliseconds instead."""
-    db.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
+def _checkpoint(db: sqlite3.Connection, mode: str = "RESTART") -> None:
+    """Copies the write-ahead log into the database file. PASSIVE copies what it can and
+    waits for nobody. RESTART also waits for the write in progress and has the next write
+    start the log over: passive checkpoints alone, racing the loop's steady writes, never
+    find the log fully copied at the start of a write, so the log is never reused and grows
+    without bound (a GB in a minute of load), slowing every read. While a RESTART runs the
+    loop's writes find the file locked and queue behind it on this thread: the passive
+    checkpoints before it leave it little to copy."""
+    db.execute(f"PRAGMA wal_checkpoint({mode})").fetchall()
 
 
 def _log_failure(future: asyncio.Future[Any]) -> None:
