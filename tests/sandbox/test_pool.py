@@ -161,3 +161,31 @@ def test_the_weak_level_sweeps_temp_dirs_left_by_killed_calls(
         os.utime(folder, (two_hours_ago, two_hours_ago))
     worker._sweep_temp_dirs()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep", "parley-code-new"]
+
+
+def test_the_worker_preloads_every_parley_module_a_code_process_imports() -> None:
+    """A code's process imports after it is isolated, when its /tmp is a new tmpfs: a parley
+    installed under /tmp (a CI clone, say) is then out of its sight, so the worker must have
+    imported every parley module that process needs before it forks."""
+    import ast
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import parley.sandbox
+
+    folder = Path(parley.sandbox.__file__).parent
+    needed = set()
+    for name in ("process.py", "run.py", "hygiene.py", "initai_client.py"):
+        for node in ast.walk(ast.parse((folder / name).read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "parley.sandbox":
+                needed |= {f"parley.sandbox.{alias.name}" for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("parley."):
+                needed.add(str(node.module))
+    probe = (
+        "import sys, parley.sandbox.worker as w; w._preload();"
+        f"missing = {sorted(needed)!r}; print([m for m in missing if m not in sys.modules])"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -202,6 +202,10 @@ def _preload() -> None:
     import re  # noqa: F401
     import urllib.request  # noqa: F401
 
+    # Everything the code's process imports after it is isolated: its /tmp is a new tmpfs,
+    # so a parley installed under /tmp (a clone there, say) is out of its sight by then.
+    import parley.sandbox._linux
+    import parley.sandbox.hygiene
     import parley.sandbox.initai_client
     import parley.sandbox.run  # noqa: F401
 
