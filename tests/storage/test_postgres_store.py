@@ -18,7 +18,7 @@ from parley.storage import PgStore
 from parley.storage._tables import metadata
 from parley.storage.postgres import ARRAY_TYPES, positional
 
-from .test_sql_store import new_turn
+from .test_sql_store import assert_concurrent_opens_take_turns, new_turn
 
 
 def test_named_parameters_become_numbered_ones_one_per_name() -> None:
@@ -154,14 +154,7 @@ async def test_unreachable_database_is_a_storage_error() -> None:
 
 
 async def test_concurrent_opens_of_a_new_database_take_turns(postgres_url: str) -> None:
-    stores = [PgStore(postgres_url) for _ in range(3)]
-    try:
-        await asyncio.gather(*(store.open() for store in stores))
-        await stores[0].save_turn(new_turn())
-        assert await stores[2].get_conversation("bot", "c1") is not None
-    finally:
-        for store in stores:
-            await store.close()
+    await assert_concurrent_opens_take_turns([PgStore(postgres_url) for _ in range(3)])
 
 
 async def test_a_database_at_the_newest_revision_opens_without_sqlalchemy(

@@ -13,7 +13,7 @@ from alembic.runtime.migration import MigrationContext
 
 from parley.errors import StorageError
 from parley.model import Conversation, Invocation, TurnRecord, User
-from parley.storage import SqlStore
+from parley.storage import SqlStore, Store
 from parley.storage._engine import alembic_config
 from parley.storage._tables import metadata
 
@@ -79,7 +79,11 @@ async def test_open_twice_is_a_no_op(sql_url: str) -> None:
 
 
 async def test_concurrent_opens_of_a_new_database_take_turns(sql_url: str) -> None:
-    stores = [SqlStore(sql_url) for _ in range(3)]
+    await assert_concurrent_opens_take_turns([SqlStore(sql_url) for _ in range(3)])
+
+
+async def assert_concurrent_opens_take_turns(stores: list[Store]) -> None:
+    """Stores opened at once on a new database migrate it once, and then share it."""
     try:
         await asyncio.gather(*(store.open() for store in stores))
         await stores[0].save_turn(new_turn())
