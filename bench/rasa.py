@@ -13,7 +13,9 @@ action server (a Rasa project moved as it is), `bench/rasa_native` has the custo
 bot.yaml (an HTTP block to the business webhook: no action server).
 
 Env knobs: CONCURRENCIES ("1 8 64"), DURATION (25), MAX_MESSAGES (200000), TURNS (10),
-PIPELINE (diet|keyword, Rasa's), RASA (run|skip), PEER_DIR, RASA_VENV.
+PIPELINE (diet|keyword, Rasa's), RASA (run|skip), VARIANTS ("parley parley-native"), WORKERS
+(parley's `--workers`, 1; more than one also needs REDIS, parley's `--redis` URL), PEER_DIR,
+RASA_VENV.
 Progress goes to stderr; a table and bench/results/<stamp>-rasa/result.json at the end.
 """
 
@@ -103,6 +105,8 @@ class Parley:
         parley = str(Path(sys.executable).parent / "parley")
         database = f"sqlite:///{self.workdir / f'{variant}.db'}"
         argv = [parley, "run", str(bot_dir), "--port", str(port), "--database", database]
+        if (workers := os.environ.get("WORKERS", "1")) != "1":
+            argv += ["--workers", workers, "--redis", os.environ.get("REDIS", "")]
         t0 = time.time()
         server = self._start(variant, argv, port)
         pids["parley"] = server.pid
@@ -190,10 +194,14 @@ def main() -> int:
     if not (VENV / "bin" / "python").exists():
         raise SystemExit(f"no Rasa venv at {VENV}: run once without RASA=skip to create it")
     result: dict[str, Any] = {"knobs": knobs, "rasa": rasa}
-    for variant in VARIANTS:
+    variants = os.environ.get("VARIANTS", " ".join(VARIANTS)).split()
+    if unknown := set(variants) - set(VARIANTS):
+        raise SystemExit(f"VARIANTS: no such variant {sorted(unknown)}; there are {list(VARIANTS)}")
+    result["workers"] = os.environ.get("WORKERS", "1")
+    for variant in variants:
         result[variant] = run_parley(knobs, outdir, variant)
     (outdir / "result.json").write_text(json.dumps(result, indent=2))
-    for variant in VARIANTS:
+    for variant in variants:
         print(table(variant, result[variant], rasa), end="\n\n")
     _log(f"results in {outdir}")
     return 0

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from parley.errors import BadRequest, StorageError
-from parley.model import User
+from parley.errors import BadRequest, Conflict, StorageError
+from parley.model import HistoryEntry, Message, TurnRecord, User
 from parley.storage import SqliteStore, SqlStore
 
 from .test_sql_store import new_turn
@@ -233,3 +233,60 @@ async def test_a_lock_held_past_the_busy_timeout_is_a_storage_error(
         other.execute("ROLLBACK")
         other.close()
         assert await store.get_conversation("bot", "c1") is None
+
+
+def _turn_of(conversation_id: str, expected_version: int = 0) -> TurnRecord:
+    turn = new_turn()
+    turn.conversation.id, turn.invocations = conversation_id, []
+    turn.conversation.version = turn.expected_version = expected_version
+    return turn
+
+
+async def test_saves_that_arrive_together_commit_in_one_transaction(sqlite_url: str) -> None:
+    async with SqliteStore(sqlite_url) as store:
+        assert store._fast is not None
+        statements: list[str] = []
+        store._fast.set_trace_callback(statements.append)
+        await asyncio.gather(*(store.save_turn(_turn_of(f"c{n}")) for n in range(8)))
+        store._fast.set_trace_callback(None)
+        await store.save_turn(_turn_of("alone"))
+        for n in range(8):
+            conv = await store.get_conversation("bot", f"c{n}")
+            assert conv is not None and conv.version == 1
+    assert statements.count("BEGIN IMMEDIATE") == statements.count("COMMIT") == 1
+    assert statements.count("SAVEPOINT turn") == 8
+
+
+async def test_a_failing_save_in_a_shared_commit_undoes_only_its_own_writes(
+    sqlite_url: str,
+) -> None:
+    async with SqliteStore(sqlite_url) as store:
+        await store.save_turn(_turn_of("stale"))
+        stale = _turn_of("stale")  # version 0 again: another turn saved version 1 first
+        stale.history = [HistoryEntry("stale", "bot", 1, "user", Message.text("lost?"), 1.0)]
+        results = await asyncio.gather(
+            store.save_turn(_turn_of("a")), store.save_turn(stale), store.save_turn(_turn_of("b")),
+            return_exceptions=True,
+        )  # fmt: skip
+        assert results[0] is None and results[2] is None
+        assert isinstance(results[1], Conflict)
+        assert [await store.get_conversation("bot", c) is not None for c in "ab"] == [True, True]
+        assert await store.history("bot", "stale") == []
+
+
+async def test_saves_queued_behind_a_locked_file_commit_once_it_is_free(tmp_path: Path) -> None:
+    path = tmp_path / "locked.db"
+    async with SqliteStore(f"sqlite:///{path}") as store:
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        first = asyncio.ensure_future(store.save_turn(_turn_of("first")))
+        await asyncio.sleep(0.03)
+        second = asyncio.ensure_future(store.save_turn(_turn_of("second")))
+        await asyncio.sleep(0.03)
+        assert not first.done() and not second.done()
+        other.execute("COMMIT")
+        other.close()
+        await asyncio.wait_for(asyncio.gather(first, second), 10)
+        for conversation_id in ("first", "second"):
+            conv = await store.get_conversation("bot", conversation_id)
+            assert conv is not None and conv.version == 1

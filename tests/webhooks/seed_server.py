@@ -10,7 +10,7 @@ non-empty body (else 400), `X-Hub-Signature` checked against the secret 'test' (
 then a price for `product_name` speaker or powerbank (else 400). Standard library only.
 
 Test routes (no signature check): /slow?s=3, /500, /html, /big, /bad-shape,
-/trickle?s=5, /echo, /data, /hsl, /redirect.
+/trickle?s=5, /echo, /cookie (/echo that also sets a cookie), /data, /hsl, /redirect.
 """
 
 from __future__ import annotations
@@ -174,6 +174,17 @@ class WebhookServer(BaseHTTPRequestHandler):
         }
         self._send_json({"status": True, "response": ["echo"], "conversation_data": received})
 
+    def cookie(self, query: dict[str, str]) -> None:
+        body = self._read_body()
+        received = {"received_headers": {k.lower(): v for k, v in self.headers.items()}}
+        answer = json.dumps({"status": True, "response": ["cookie"], "conversation_data": received})
+        self.send_response(200)
+        self.send_header("Set-Cookie", f"session=from-{len(body)}; Path=/")
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer.encode())
+
     def data(self, query: dict[str, str]) -> None:
         self._read_body()
         self._send_json(
@@ -225,6 +236,7 @@ ROUTES: dict[str, Callable[[WebhookServer, dict[str, str]], None]] = {
     "/slow": WebhookServer.slow,
     "/trickle": WebhookServer.trickle,
     "/echo": WebhookServer.echo,
+    "/cookie": WebhookServer.cookie,
     "/data": WebhookServer.data,
     "/hsl": WebhookServer.hsl,
     "/500": WebhookServer.error_500,

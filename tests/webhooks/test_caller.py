@@ -223,6 +223,20 @@ async def test_invocation_records_the_call(caller: WebhookCaller, seed_url: str)
     assert before <= invocation.created_at <= time.time()
 
 
+async def test_cookies_a_webhook_sets_are_never_sent_on_later_calls(
+    caller: WebhookCaller, seed_url: str
+) -> None:
+    """The client is shared by every bot: a session cookie one webhook set would otherwise
+    ride along on other bots' calls to the same host."""
+    received = []
+    by_name = seed_url.replace("127.0.0.1", "localhost")  # (a jar keeps no IP's cookies)
+    for _ in range(2):
+        outcome, _ = await caller(make_call(), by_name + "/cookie", "t-1")
+        assert outcome.failure is None and outcome.data is not None
+        received.append(outcome.data["received_headers"])
+    assert [headers.get("cookie") for headers in received] == [None, None]  # type: ignore[union-attr]
+
+
 async def test_credentials_in_the_url_are_sent_but_not_logged(
     caller: WebhookCaller, seed_url: str
 ) -> None:

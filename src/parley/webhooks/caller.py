@@ -43,9 +43,11 @@ def make_client(
     """The one pooled client the runtime shares between all webhook calls; close it on exit.
     Create it inside the running event loop.
 
-    Redirects are not followed (a webhook answers, it does not send us elsewhere) and
+    Redirects are not followed (a webhook answers, it does not send us elsewhere),
     `HTTP(S)_PROXY`/`.netrc` from the environment are ignored, so what a bot reaches does
-    not depend on how the server process was started. With a `guard`, production calls
+    not depend on how the server process was started, and cookies are neither kept nor
+    sent: the client is every bot's, so one webhook's session cookie would ride along on
+    other bots' calls to its host. With a `guard`, production calls
     only reach public addresses or the guard's allow-list (`parley.webhooks.guard`).
     """
     connector = (aiohttp.TCPConnector if guard is None else partial(GuardedConnector, guard))(
@@ -54,6 +56,7 @@ def make_client(
     return aiohttp.ClientSession(
         connector=connector,
         trust_env=False,
+        cookie_jar=aiohttp.DummyCookieJar(),
         timeout=aiohttp.ClientTimeout(total=None),  # each call passes its own deadline
         headers={"User-Agent": f"parley/{__version__}"},
         raise_for_status=False,
