@@ -10,11 +10,13 @@ non-empty body (else 400), `X-Hub-Signature` checked against the secret 'test' (
 then a price for `product_name` speaker or powerbank (else 400). Standard library only.
 
 Test routes (no signature check): /slow?s=3, /500, /html, /big, /bad-shape,
-/trickle?s=5, /echo, /cookie (/echo that also sets a cookie), /data, /hsl, /redirect.
+/trickle?s=5, /echo, /cookie (/echo that also sets a cookie), /data, /hsl, /redirect,
+/gzip-bomb (20 kB on the wire, 20 MB inflated).
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import hmac
 import json
@@ -212,6 +214,16 @@ class WebhookServer(BaseHTTPRequestHandler):
         self._read_body()
         self._send_json({"status": True, "response": ["x" * 2_000_000]})
 
+    def gzip_bomb(self, query: dict[str, str]) -> None:
+        self._read_body()
+        body = gzip.compress(b'{"status": true, "response": ["' + b"x" * 20_000_000 + b'"]}')
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def bad_shape(self, query: dict[str, str]) -> None:
         self._read_body()
         self._send_json({"status": "maybe", "response": "not a list"})
@@ -242,6 +254,7 @@ ROUTES: dict[str, Callable[[WebhookServer, dict[str, str]], None]] = {
     "/500": WebhookServer.error_500,
     "/html": WebhookServer.html,
     "/big": WebhookServer.big,
+    "/gzip-bomb": WebhookServer.gzip_bomb,
     "/bad-shape": WebhookServer.bad_shape,
     "/redirect": WebhookServer.redirect,
     "/counter": WebhookServer.counter,

@@ -115,6 +115,17 @@ async def test_oversized_answer_stops_at_the_cap(caller: WebhookCaller, seed_url
     assert len(invocation.response_body.encode()) < 70_000
 
 
+async def test_a_compressed_answer_is_capped_as_it_inflates(
+    caller: WebhookCaller, seed_url: str
+) -> None:
+    """20 kB on the wire under the cap, 20 MB once inflated: cut at the cap all the same."""
+    outcome, invocation = await caller(make_call(), seed_url + "/gzip-bomb", "t-1")
+
+    assert outcome.failure == "response larger than 1048576 bytes"
+    assert invocation.response_body is not None
+    assert len(invocation.response_body.encode()) < 70_000
+
+
 async def test_cap_counts_every_byte_of_a_small_answer(
     caller: WebhookCaller, seed_url: str
 ) -> None:

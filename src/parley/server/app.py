@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 import parley
 from parley.bot import Bot
@@ -83,24 +84,24 @@ def create_app(bots: list[Bot], settings: Settings) -> FastAPI:
             await client.close()
             await store.close()
 
-    app = FastAPI(
+    app = ParleyApp(
         title="parley",
         version=parley.__version__,
         description="Dialog API of a parley server.",
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.add_middleware(FastLane, lanes=[
+    outer: ASGIApp = FastLane(app.inner, lanes=[
         (r"/api/v1/bots/(?P<bot>[^/]+)/dialog", dialog.dialog),
         (r"/api/v1/bots/(?P<bot>[^/]+)/webhooks/rest/webhook", rasa_rest.webhook),
     ])  # fmt: skip
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    outer = BodyLimit(outer, limit=settings.max_body_bytes)
     if origins := settings.cors_origins.replace(",", " ").split():  # the chat widget's pages
-        app.add_middleware(
-            CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
+        outer = CORSMiddleware(
+            outer, allow_origins=origins, allow_methods=["GET", "POST"],
             allow_headers=["Content-Type"],
         )  # fmt: skip
-    app.add_middleware(RequestContext)  # outermost: X-Request-ID on every answer, 413 too
+    app.outer = RequestContext(outer)  # outermost: X-Request-ID on every answer, 413 and 500 too
     errors.install(app)
     app.include_router(dialog.router)
     app.include_router(cai.router)
@@ -138,6 +139,22 @@ def create_app(bots: list[Bot], settings: Settings) -> FastAPI:
         return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+class ParleyApp(FastAPI):
+    """FastAPI behind parley's own middleware (`outer`: request id, CORS, body limit and the
+    hot lanes), so a user's message skips FastAPI's generic layers (its server-error,
+    telemetry and body-limit middleware) as well as its routing; everything else goes on to
+    FastAPI (`inner`) as usual. Errors on either path get the installed handlers' answers."""
+
+    outer: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = self  # what Starlette sets, for `request.app` on the hot lanes
+        await (self.outer or self.inner)(scope, receive, send)
+
+    async def inner(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await super().__call__(scope, receive, send)
 
 
 def _has_code(bot: Bot) -> bool:

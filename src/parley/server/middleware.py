@@ -63,7 +63,8 @@ class FastLane:
     sixth of a turn's CPU. `lanes`: (path pattern with a `bot` group, endpoint) for `POST`
     without a query string; everything else, and the same paths with a query, goes through
     FastAPI, which also documents them. Errors get the answers of the installed handlers.
-    Added innermost, so the request id, the body limit and CORS still apply."""
+    Innermost of parley's middleware, so the request id, the body limit and CORS still
+    apply, and in front of FastAPI's own (`ParleyApp`)."""
 
     def __init__(self, app: ASGIApp, lanes: Sequence[tuple[str, Endpoint]]) -> None:
         self.app = app

@@ -85,6 +85,14 @@ _UPSERT_USER = _insert(
 _INSERT_HISTORY = _insert("history")
 _INSERT_INVOCATION = _insert("invocations")
 _INSERT_ANSWER = _insert("answers", "ON CONFLICT (bot, conversation_id, message_id) DO NOTHING")
+_CONVERSATION = COLUMNS["conversations"]
+_USER = COLUMNS["users"]
+_LOAD = (  # the conversation and its user (the one asked for, the conversation's, or its id's)
+    f"SELECT {', '.join(f'c.{n}' for n in _CONVERSATION)}, {', '.join(f'u.{n}' for n in _USER)}"
+    " FROM (SELECT 1) AS one"
+    " LEFT JOIN conversations AS c ON c.bot = ?1 AND c.id = ?2"
+    " LEFT JOIN users AS u ON u.id = COALESCE(?3, c.user_id, ?2)"
+)
 _SELECT_ANSWER = "SELECT * FROM answers WHERE bot = ? AND conversation_id = ? AND message_id = ?"
 
 
@@ -347,19 +355,18 @@ class SqliteStore(SqlAccounts, SqlReleases, Store):
     async def load(
         self, bot: str, conversation_id: str, user_id: str | None = None
     ) -> tuple[Conversation | None, User | None]:
-        conv_row, user_row = await self._run_here(self._load, bot, conversation_id, user_id)
-        conversation = _rows.conversation(conv_row) if conv_row else None
-        return conversation, _rows.user(user_row) if user_row else None
-
-    def _load(
-        self, db: sqlite3.Connection, bot: str, conversation_id: str, user_id: str | None
-    ) -> tuple[Any, Any]:
-        conv = self._rows(
-            db, "SELECT * FROM conversations WHERE bot = ? AND id = ?", (bot, conversation_id)
+        row = await self._run_here(self._one, _LOAD, (bot, conversation_id, user_id))
+        conv, user = row[: len(_CONVERSATION)], row[len(_CONVERSATION) :]
+        return (
+            _rows.conversation(dict(zip(_CONVERSATION, conv, strict=True)))
+            if conv[0] is not None
+            else None,
+            _rows.user(dict(zip(_USER, user, strict=True))) if user[0] is not None else None,
         )
-        user_id = user_id or (conv[0]["user_id"] if conv else conversation_id)
-        user = self._rows(db, "SELECT * FROM users WHERE id = ?", (user_id,))
-        return conv[0] if conv else None, user[0] if user else None
+
+    @staticmethod
+    def _one(db: sqlite3.Connection, sql: str, params: Sequence[Any]) -> tuple[Any, ...]:
+        return tuple(db.execute(sql, params).fetchone())
 
     async def save_turn(self, record: TurnRecord) -> None:
         # Encode first: a value that is not JSON fails before anything is written.

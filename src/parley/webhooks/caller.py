@@ -221,12 +221,16 @@ class WebhookCaller:
             ):
                 exchange.status = response.status
                 exchange.headers = response.headers
-                async for chunk in response.content.iter_chunked(_CHUNK):
-                    exchange.body += chunk
-                    if len(exchange.body) > limit:
-                        del exchange.body[limit:]
-                        exchange.failure = f"response larger than {limit} bytes"
-                        break
+                content = response.content
+                exchange.body += content.read_nowait()  # what came with the head: often all
+                if len(exchange.body) <= limit and not content.at_eof():
+                    async for chunk in content.iter_chunked(_CHUNK):
+                        exchange.body += chunk
+                        if len(exchange.body) > limit:
+                            break
+                if len(exchange.body) > limit:
+                    del exchange.body[limit:]
+                    exchange.failure = f"response larger than {limit} bytes"
         except TimeoutError:
             exchange.failure = f"timed out after {timeout} s"
         except (aiohttp.ClientError, ValueError, OSError) as exc:
