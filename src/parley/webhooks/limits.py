@@ -45,7 +45,10 @@ class EndpointLimits:
             slots = self._slots[key] = _Slots(limit, asyncio.Semaphore(limit))
         slots.waiters += 1
         try:
-            async with asyncio.timeout(max(timeout, 0)):
+            if slots.semaphore.locked():  # wait, inside the deadline (a free slot needs no timer)
+                async with asyncio.timeout(max(timeout, 0)):
+                    await slots.semaphore.acquire()
+            else:
                 await slots.semaphore.acquire()
             slots.in_flight += 1
         except TimeoutError:
