@@ -8,7 +8,7 @@ on a value that is not JSON.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from parley.model import (
@@ -24,8 +24,10 @@ from parley.model import (
     StoredAnswer,
     User,
 )
+from parley.storage._schema import COLUMNS
 
 Row = dict[str, Any]
+_CONVERSATION, _USER = COLUMNS["conversations"], COLUMNS["users"]
 
 
 def dumps(value: JSON) -> str:
@@ -91,6 +93,16 @@ def conversation(row: Mapping[Any, Any]) -> Conversation:
         team=row["team"],
         version=row["version"],
         updated_at=row["updated_at"],
+    )
+
+
+def loaded(values: Sequence[Any]) -> tuple[Conversation | None, User | None]:
+    """The one row of a store's load query: the conversation's columns, then its user's, in
+    `COLUMNS` order, NULL where either is missing."""
+    conv, person = values[: len(_CONVERSATION)], values[len(_CONVERSATION) :]
+    return (
+        conversation(dict(zip(_CONVERSATION, conv, strict=True))) if conv[1] is not None else None,
+        user(dict(zip(_USER, person, strict=True))) if person[0] is not None else None,
     )
 
 

@@ -160,14 +160,7 @@ class PgStore(SqlAccounts, SqlReleases, Store):
         self, bot: str, conversation_id: str, user_id: str | None = None
     ) -> tuple[Conversation | None, User | None]:
         [row] = await self._fetch(_LOAD, bot, conversation_id, user_id)
-        values = tuple(row)
-        conv, user = values[: len(_CONVERSATION)], values[len(_CONVERSATION) :]
-        return (
-            _rows.conversation(dict(zip(_CONVERSATION, conv, strict=True)))
-            if conv[1] is not None
-            else None,
-            _rows.user(dict(zip(_USER, user, strict=True))) if user[0] is not None else None,
-        )
+        return _rows.loaded(tuple(row))
 
     async def save_turn(self, record: TurnRecord) -> None:
         # Encode first: a value that is not JSON fails before anything is sent.

@@ -355,14 +355,7 @@ class SqliteStore(SqlAccounts, SqlReleases, Store):
     async def load(
         self, bot: str, conversation_id: str, user_id: str | None = None
     ) -> tuple[Conversation | None, User | None]:
-        row = await self._run_here(self._one, _LOAD, (bot, conversation_id, user_id))
-        conv, user = row[: len(_CONVERSATION)], row[len(_CONVERSATION) :]
-        return (
-            _rows.conversation(dict(zip(_CONVERSATION, conv, strict=True)))
-            if conv[0] is not None
-            else None,
-            _rows.user(dict(zip(_USER, user, strict=True))) if user[0] is not None else None,
-        )
+        return _rows.loaded(await self._run_here(self._one, _LOAD, (bot, conversation_id, user_id)))
 
     @staticmethod
     def _one(db: sqlite3.Connection, sql: str, params: Sequence[Any]) -> tuple[Any, ...]:
